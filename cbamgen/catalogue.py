@@ -1,0 +1,177 @@
+"""The pool catalogue: the one place that says which pools exist and what they compute.
+
+The validator (these models), the planner (helper selection, constructor arguments,
+weights), the docstrings, the NumPy reference's dispatch and the ``pools`` listing all read
+:data:`POOLS`. Adding a pool means one class here, one macro per target in ``templates/``,
+one function in :mod:`cbamgen.reference`, and the tests pick it up from this registry.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, Discriminator, Tag
+
+from .fields import STRICT, number
+
+
+class Pool(BaseModel):
+    """Base of every pool: the region it reduces is set by the branch it sits in."""
+
+    model_config = STRICT
+
+    title: ClassVar[str]
+    #: The value over a region R = {x_1..x_n}, in terms of the parameters.
+    formula: ClassVar[str]
+    #: What changes in training mode (most pools: nothing).
+    training: ClassVar[str] = "same as inference"
+    citation: ClassVar[str] = ""
+    #: Numeric parameters that become constructor arguments of the generated layer.
+    numeric: ClassVar[tuple[str, ...]] = ()
+
+    window: number(integer=True, ge=1, le=63, odd=True) | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.type  # type: ignore[attr-defined]
+
+    def learnable(self) -> tuple[str, ...]:
+        """Parameters that are trainable weights of the layer (named ``<branch>_pool<i>_<p>``)."""
+        return ()
+
+    def settings(self) -> dict[str, Any]:
+        """The parameter values, without ``type`` and ``window``."""
+        return {k: v for k, v in self.model_dump().items() if k not in ("type", "window")}
+
+    def label(self) -> str:
+        """Short name with the non-default settings, e.g. ``lp(p=3, normalize=sum)``."""
+        defaults = type(self)(type=self.kind).settings()  # type: ignore[call-arg]
+        changed = [f"{k}={v}" for k, v in self.settings().items() if defaults.get(k) != v]
+        return f"{self.kind}({', '.join(changed)})" if changed else self.kind
+
+
+class AvgPool(Pool):
+    type: Literal["avg"]
+    title: ClassVar[str] = "average pooling"
+    formula: ClassVar[str] = "mean(x_i)"
+
+
+class MaxPool(Pool):
+    type: Literal["max"]
+    title: ClassVar[str] = "max pooling"
+    formula: ClassVar[str] = "max(x_i)"
+
+
+class LpPool(Pool):
+    type: Literal["lp"]
+    title: ClassVar[str] = "power-average (Lp) pooling"
+    formula: ClassVar[str] = "(mean |x_i|^p)^(1/p); with normalize=sum: (sum |x_i|^p)^(1/p)"
+    citation: ClassVar[str] = "Sermanet et al. 2012; Boureau et al. 2010"
+    numeric: ClassVar[tuple[str, ...]] = ("p",)
+
+    p: number(ge=1, le=1000) = 2
+    normalize: Literal["mean", "sum"] = "mean"
+
+
+class L2Pool(Pool):
+    type: Literal["l2"]
+    title: ClassVar[str] = "L2 (root-mean-square) pooling"
+    formula: ClassVar[str] = "sqrt(mean(x_i^2)), i.e. lp with p=2, normalize=mean"
+    citation: ClassVar[str] = "Sermanet et al. 2012"
+
+
+class LsePool(Pool):
+    type: Literal["lse"]
+    title: ClassVar[str] = "log-sum-exp pooling"
+    formula: ClassVar[str] = (
+        "(1/r) log(mean exp(r x_i)); with normalize=sum: (1/r) log(sum exp(r x_i))"
+    )
+    citation: ClassVar[str] = "Pinheiro & Collobert 2015; 'lse' in the CBAM authors' code"
+    numeric: ClassVar[tuple[str, ...]] = ("r",)
+
+    r: number(gt=0, le=1000) = 1.0
+    normalize: Literal["mean", "sum"] = "mean"
+
+
+class StochasticPool(Pool):
+    type: Literal["stochastic"]
+    title: ClassVar[str] = "stochastic pooling"
+    formula: ClassVar[str] = (
+        "p_i = w_i / sum w_j with w = max(x, 0) (weights=relu) or exp(x - max x) "
+        "(weights=softmax); inference: sum p_i x_i; a region with all w_i = 0 gives 0"
+    )
+    training: ClassVar[str] = (
+        "outputs x_l with l drawn from p (one draw per region, from the layer's seed); "
+        "the gradient reaches only x_l"
+    )
+    citation: ClassVar[str] = "Zeiler & Fergus 2013, arXiv:1301.3557"
+
+    weights: Literal["relu", "softmax"] = "relu"
+
+
+class GemPool(Pool):
+    type: Literal["gem"]
+    title: ClassVar[str] = "generalized-mean (GeM) pooling"
+    formula: ClassVar[str] = "(mean max(x_i, eps)^p)^(1/p); p learnable when trainable"
+    citation: ClassVar[str] = "Radenovic et al. 2018, arXiv:1711.02512"
+    numeric: ClassVar[tuple[str, ...]] = ("p", "eps")
+
+    p: number(gt=0, le=1000) = 3.0
+    trainable: bool = True
+    eps: number(gt=0, le=1) = 1e-6
+
+    def learnable(self) -> tuple[str, ...]:
+        return ("p",) if self.trainable else ()
+
+
+class MixedPool(Pool):
+    type: Literal["mixed"]
+    title: ClassVar[str] = "mixed max-average pooling"
+    formula: ClassVar[str] = (
+        "alpha max(x_i) + (1 - alpha) mean(x_i); a trainable alpha is sigmoid of a free "
+        "weight, so it stays in (0, 1)"
+    )
+    citation: ClassVar[str] = "Lee et al. 2016, arXiv:1509.08985"
+    numeric: ClassVar[tuple[str, ...]] = ("alpha",)
+
+    alpha: number(ge=0, le=1) = 0.5
+    trainable: bool = False
+
+    def learnable(self) -> tuple[str, ...]:
+        return ("alpha",) if self.trainable else ()
+
+
+class SoftPool(Pool):
+    type: Literal["softpool"]
+    title: ClassVar[str] = "SoftPool"
+    formula: ClassVar[str] = "sum softmax(x)_i x_i, computed max-shifted"
+    citation: ClassVar[str] = "Stergiou et al. 2021, arXiv:2101.00440"
+
+
+#: Every pool, in the order the docs and listings show them.
+POOLS: dict[str, type[Pool]] = {
+    cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in (AvgPool, MaxPool, LpPool, L2Pool, LsePool, StochasticPool, GemPool,
+                MixedPool, SoftPool)
+}
+
+
+def _as_mapping(value: Any) -> Any:
+    """A bare pool name ``l2`` means ``{type: l2}``."""
+    return {"type": value} if isinstance(value, str) else value
+
+
+def _pool_tag(value: Any) -> str | None:
+    return value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+
+
+PoolSpec = Annotated[
+    Union[tuple(Annotated[cls, Tag(name)] for name, cls in POOLS.items())],  # noqa: UP007
+    Discriminator(
+        _pool_tag,
+        custom_error_type="unknown_pool",
+        custom_error_message="unknown pool",
+        custom_error_context={"choices": tuple(POOLS)},
+    ),
+    BeforeValidator(_as_mapping),
+]

@@ -1,0 +1,287 @@
+"""Spec -> view model: every decision and every number the templates print.
+
+The templates only print: which helpers exist, their names and variants, constructor
+arguments and their defaults, tensor axes, weight shapes and docstring text are all
+decided here, from the spec and the pool catalogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import docs
+from .catalogue import Pool
+from .spec import ChannelBranch, Spec, SpatialBranch
+
+
+def py(value: object) -> str:
+    """A Python literal for a spec value (numbers, strings, booleans, None)."""
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A constructor argument: stored as ``self.<name>`` and returned by ``get_config``."""
+
+    name: str
+    default: str
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A module-level function the generated file defines; ``macro`` names its template."""
+
+    macro: str
+    name: str
+    doc: str = ""
+    library: str = "pools"  # the template file holding the macro: "pools" or "helpers"
+    reduce: str = "mean"  # lp / lse: "mean" or "sum" normalisation
+    weights: str = "relu"  # stochastic: "relu" or "softmax"
+
+
+@dataclass(frozen=True)
+class PoolWeight:
+    """A learnable pool parameter (gem p, mixed alpha)."""
+
+    attribute: str
+    init_arg: str
+    logit: bool  # stored as a logit (mixed alpha), so the value is sigmoid(weight)
+
+
+@dataclass(frozen=True)
+class PoolCall:
+    function: str
+    kwargs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ChannelPlan:
+    calls: tuple[PoolCall, ...]
+    weights: tuple[PoolWeight, ...]
+    combine: str
+    excite: str
+    activation: str
+    gate: str
+    bias: bool
+    explicit_hidden: bool
+    adaptive_kernel: bool
+    excite_inputs: str  # input width of the first Dense: C, or n * C when concatenated
+    out_inputs: str  # input width of channel_out
+    conv_maps: int  # input maps of the conv1d excitation
+    pool_axis: int
+    regions_shape: str
+    to_pool_major: bool  # descriptors come out (batch, channels, pools): transpose them
+    gate_shape: str
+
+
+@dataclass(frozen=True)
+class SpatialPlan:
+    calls: tuple[PoolCall, ...]
+    weights: tuple[PoolWeight, ...]
+    channel_axis: int
+    data_format: str
+    maps: int
+    bias: bool
+    norm: bool
+    gate: str
+    conv_input_shape: str
+    norm_input_shape: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    header: str
+    docstring: str
+    class_name: str
+    class_summary: str
+    imports: tuple[str, ...]
+    helpers: tuple[Helper, ...]
+    args: tuple[Arg, ...]
+    data_format: str
+    channel_axis: int
+    channel: ChannelPlan | None
+    spatial: SpatialPlan | None
+    fusion: str
+    gamma: str
+    uses_seed: bool
+    weights_doc: tuple[tuple[str, str], ...] = field(default=())
+
+
+#: Helper name for each pool variant. Parameters that do not change the code (p, r, alpha)
+#: are arguments; those that do (normalisation, weighting) select a variant.
+def _helper_for(pool: Pool) -> Helper:
+    kind = pool.kind
+    doc = docs.pool_doc(pool)
+    if kind in ("lp", "lse"):
+        suffix = "_sum" if pool.normalize == "sum" else ""
+        return Helper(kind, f"_{kind}{suffix}_pool", doc, reduce=pool.normalize)
+    if kind == "stochastic":
+        prefix = "_softmax" if pool.weights == "softmax" else ""
+        return Helper(kind, f"{prefix}_stochastic_pool", doc, weights=pool.weights)
+    if kind == "softpool":
+        return Helper(kind, "_soft_pool", doc)
+    return Helper(kind, f"_{kind}_pool", doc)
+
+
+def _pool_arg(branch: str, index: int, param: str) -> str:
+    return f"{branch}_pool{index}_{param}"
+
+
+def _pools(branch: str, pools: list[Pool], axis: int):
+    """Calls, learnable weights and constructor arguments for a branch's pools."""
+    calls, weights, args = [], [], []
+    for index, pool in enumerate(pools):
+        helper = _helper_for(pool)
+        kwargs: list[tuple[str, str]] = [("axis", str(axis))]
+        learnable = pool.learnable()
+        for param in pool.numeric:
+            name = _pool_arg(branch, index, param)
+            value = getattr(pool, param)
+            if param in learnable:
+                logit = pool.kind == "mixed"
+                attribute = f"{name}_logit" if logit else name
+                weights.append(PoolWeight(attribute, f"{name}_init", logit))
+                args.append(Arg(f"{name}_init", py(value)))
+                read = f"ops.sigmoid(self.{attribute})" if logit else f"self.{attribute}"
+                kwargs.append((param, read))
+            else:
+                args.append(Arg(name, py(value)))
+                kwargs.append((param, f"self.{name}"))
+        if pool.kind == "stochastic":
+            kwargs += [("training", "training"), ("seed_generator", "self.seed_generator")]
+        calls.append(PoolCall(helper.name, tuple(kwargs)))
+    return tuple(calls), tuple(weights), args
+
+
+def _channel(spec: Spec, branch: ChannelBranch) -> tuple[ChannelPlan, list[Arg], list[Helper]]:
+    last = spec.data_format == "channels_last"
+    axis = 1 if last else 2
+    calls, weights, pool_args = _pools("channel", branch.pools, axis)
+    args: list[Arg] = []
+    helpers: list[Helper] = []
+    explicit_hidden = branch.hidden is not None
+    if branch.excite == "mlp":
+        if explicit_hidden:
+            args.append(Arg("hidden_units", py(branch.hidden)))
+        else:
+            args += [Arg("reduction", py(branch.reduction)), Arg("divisor", py(branch.divisor)),
+                     Arg("min_hidden", py(branch.min_hidden))]
+            helpers.append(Helper("hidden_units", "_hidden_units",
+                                  docs.hidden_width_doc(branch.rounding),
+                                  reduce=branch.rounding, library="helpers"))
+    adaptive = branch.excite == "conv1d" and branch.kernel_size == "adaptive"
+    if branch.excite == "conv1d":
+        if adaptive:
+            helpers.append(Helper("adaptive_kernel_size", "_adaptive_kernel_size",
+                                  library="helpers"))
+        else:
+            args.append(Arg("channel_kernel_size", py(branch.kernel_size)))
+    n = len(branch.pools)
+    concat_width = "channels" if n == 1 else f"{n} * channels"
+    excite_inputs = concat_width if branch.combine == "concat" else "channels"
+    plan = ChannelPlan(
+        calls=calls,
+        weights=weights,
+        combine=branch.combine,
+        excite=branch.excite,
+        activation=branch.activation,
+        gate=branch.gate,
+        bias=branch.bias,
+        explicit_hidden=explicit_hidden,
+        adaptive_kernel=adaptive,
+        excite_inputs=excite_inputs,
+        out_inputs="hidden" if branch.excite == "mlp" else excite_inputs,
+        conv_maps=n if branch.combine == "concat" else 1,
+        pool_axis=axis,
+        regions_shape=(
+            "(ops.shape(x)[0], -1, self.channels)" if last
+            else "(ops.shape(x)[0], self.channels, -1)"
+        ),
+        to_pool_major=not last,
+        gate_shape="(-1, 1, 1, self.channels)" if last else "(-1, self.channels, 1, 1)",
+    )
+    return plan, args + pool_args, helpers
+
+
+def _map_shape(channel_axis: int, maps: int) -> str:
+    return f"(None, None, None, {maps})" if channel_axis == -1 else f"(None, {maps}, None, None)"
+
+
+def _spatial(spec: Spec, branch: SpatialBranch) -> tuple[SpatialPlan, list[Arg]]:
+    axis = -1 if spec.data_format == "channels_last" else 1
+    calls, weights, pool_args = _pools("spatial", branch.pools, axis)
+    args = [Arg("spatial_kernel_size", py(branch.kernel_size)),
+            Arg("spatial_dilation", py(branch.dilation))]
+    norm = branch.norm == "batch"
+    if norm:
+        args += [Arg("norm_momentum", py(branch.norm_momentum)),
+                 Arg("norm_epsilon", py(branch.norm_epsilon))]
+    maps = len(branch.pools)
+    plan = SpatialPlan(
+        calls=calls,
+        weights=weights,
+        channel_axis=axis,
+        data_format=spec.data_format,
+        maps=maps,
+        bias=branch.bias,
+        norm=norm,
+        gate=branch.gate,
+        conv_input_shape=_map_shape(axis, maps),
+        norm_input_shape=_map_shape(axis, 1),
+    )
+    return plan, args + pool_args
+
+
+def _helpers(spec: Spec, extra: list[Helper]) -> tuple[Helper, ...]:
+    """Each helper once, block helpers first, then pools in catalogue order."""
+    from .catalogue import POOLS
+
+    order = list(POOLS)
+    pools: dict[str, Helper] = {}
+    for branch in (spec.channel, spec.spatial):
+        for pool in branch.pools if branch is not None else ():
+            helper = _helper_for(pool)
+            pools.setdefault(helper.name, helper)
+    ranked = sorted(pools.values(), key=lambda h: (order.index(h.macro), h.name))
+    return tuple(extra) + tuple(ranked)
+
+
+def plan(spec: Spec, spec_path: str) -> Plan:
+    """Compute everything the templates print for ``spec`` read from ``spec_path``."""
+    args: list[Arg] = []
+    extra_helpers: list[Helper] = []
+    channel = spatial = None
+    if spec.channel is not None:
+        channel, channel_args, extra_helpers = _channel(spec, spec.channel)
+        args += channel_args
+    if spec.spatial is not None:
+        spatial, spatial_args = _spatial(spec, spec.spatial)
+        args += spatial_args
+    if spec.gamma_mode != "none":
+        args.append(Arg("gamma_init", py(spec.gamma.init)))
+    uses_seed = any(
+        pool.kind == "stochastic"
+        for branch in (spec.channel, spec.spatial) if branch is not None
+        for pool in branch.pools
+    )
+    if uses_seed:
+        args.append(Arg("seed", "None"))
+    logit_weights = [w.logit for b in (channel, spatial) if b is not None for w in b.weights]
+    needs_math = any(logit_weights) or (channel is not None and channel.adaptive_kernel)
+    imports = (["import math"] if needs_math else []) + ["import keras", "from keras import ops"]
+    return Plan(
+        header=docs.header(spec_path),
+        docstring=docs.module_docstring(spec),
+        class_name=spec.name,
+        class_summary=docs.class_summary(spec),
+        imports=tuple(imports),
+        helpers=_helpers(spec, extra_helpers),
+        args=tuple(args),
+        data_format=spec.data_format,
+        channel_axis=-1 if spec.data_format == "channels_last" else 1,
+        channel=channel,
+        spatial=spatial,
+        fusion=spec.fusion if channel and spatial else ("channel" if channel else "spatial"),
+        gamma=spec.gamma_mode,
+        uses_seed=uses_seed,
+    )

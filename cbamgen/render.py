@@ -1,0 +1,79 @@
+"""Spec -> Python source. Pure: no files are read but templates, none are written.
+
+The output is formatted by black in-process with a fixed mode (a user's pyproject.toml
+cannot change it) and parsed with ``ast`` before anyone can write it, so a template bug
+surfaces here as a clear error rather than as a broken file on disk.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+import black
+import jinja2
+
+from .plan import plan
+from .spec import Spec
+
+#: Black's mode is fixed: output must not depend on the caller's configuration.
+BLACK_MODE = black.Mode(
+    target_versions={black.TargetVersion.PY39},
+    line_length=88,
+    string_normalization=True,
+    magic_trailing_comma=True,
+)
+
+
+class RenderError(Exception):
+    """A template produced invalid Python: a bug in cbamgen, never in the user's spec."""
+
+
+def templates_dir() -> Path:
+    """Templates ship inside the wheel (``cbamgen/templates``); in a checkout they sit at
+    the repository root next to the package."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "templates", package.parent / "templates"):
+        if (candidate / "keras3" / "module.py.j2").is_file():
+            return candidate
+    raise RenderError(f"cbamgen's templates are missing (looked in {package})")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _close_method_gaps(text: str) -> str:
+    """Drop blank lines inside method bodies (lines indented 8+ spaces).
+
+    Optional template blocks that print nothing leave empty lines behind; black keeps
+    them. Generated method bodies never want one, so they are removed in one place here
+    instead of with whitespace-control markers on every tag.
+    """
+    lines = text.split("\n")
+    kept = [
+        line for line, following in zip(lines, lines[1:] + [""])
+        if line.strip() or not following.startswith(" " * 8)
+    ]
+    return "\n".join(kept)
+
+
+def render_source(spec: Spec, spec_path: str) -> str:
+    """The generated module for ``spec``; ``spec_path`` is named in its header line."""
+    template = environment().get_template(f"{spec.target}/module.py.j2")
+    raw = _close_method_gaps(template.render(plan=plan(spec, spec_path)))
+    try:
+        source = black.format_str(raw, mode=BLACK_MODE)
+        ast.parse(source)
+    except (black.InvalidInput, SyntaxError) as exc:
+        raise RenderError(f"cbamgen produced invalid Python for {spec_path}: {exc}") from exc
+    return source

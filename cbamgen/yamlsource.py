@@ -1,0 +1,167 @@
+"""Read a spec's YAML into plain data plus the position of every key and value.
+
+PyYAML's ``safe_load`` forgets where things were and silently keeps the last of two equal
+keys. Specs need both: errors point at file:line:col, and a duplicated key is a mistake
+to report, not to resolve. So the node graph is composed and converted here by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import Diagnostic, KeyPath
+
+#: A spec is a few dozen nodes; this bounds what YAML aliases can expand to.
+MAX_NODES = 10_000
+MAX_BYTES = 1_000_000
+
+
+class _SpecLoader(yaml.SafeLoader):
+    """SafeLoader that also reads YAML 1.2 floats such as ``1e-6`` (YAML 1.1 needs ``1.0e-6``)."""
+
+
+_SpecLoader.yaml_implicit_resolvers = {
+    first: list(resolvers) for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+@dataclass
+class Source:
+    """The data of one spec file and where each of its parts was written."""
+
+    data: Any
+    value_marks: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+
+    def mark(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
+        """Position of ``path`` (its key with ``key=True``), else of its nearest ancestor."""
+        marks = self.key_marks if key else self.value_marks
+        while path not in marks and path:
+            path = path[:-1]
+        return marks.get(path, (1, 1))
+
+
+class YamlError(Exception):
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__("; ".join(d.message for d in diagnostics))
+
+
+def _position(mark: yaml.Mark | None) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 (a byte-order mark is allowed); anything else is a located error."""
+    if len(raw) > MAX_BYTES:
+        raise YamlError(
+            [Diagnostic(1, 1, (), f"file is {len(raw):,} bytes; a spec is at most {MAX_BYTES:,}")]
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        message = f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the spec as UTF-8"
+        raise YamlError([Diagnostic(line, column, (), message)]) from None
+
+
+def parse(text: str) -> Source:
+    """Parse YAML text into a :class:`Source`, raising :class:`YamlError` on bad YAML."""
+    loader = _SpecLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        line, column = _position(exc.problem_mark or exc.context_mark)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlError([Diagnostic(line, column, (), f"YAML syntax error: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise YamlError([Diagnostic(1, 1, (), f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise YamlError([Diagnostic(1, 1, (), "YAML nested too deeply")]) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise YamlError([Diagnostic(1, 1, (), "the spec is empty; start with 'cbamgen: 1'")])
+    builder = _Builder(loader)
+    data = builder.build(node, ())
+    if builder.problems:
+        raise YamlError(builder.problems)
+    return Source(data, builder.value_marks, builder.key_marks)
+
+
+class _Builder:
+    """Turns a composed node graph into dicts, lists and scalars, recording positions."""
+
+    def __init__(self, loader: yaml.SafeLoader):
+        self.loader = loader
+        self.value_marks: dict[KeyPath, tuple[int, int]] = {}
+        self.key_marks: dict[KeyPath, tuple[int, int]] = {}
+        self.problems: list[Diagnostic] = []
+        self.nodes = 0
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise YamlError(
+                [Diagnostic(*_position(node.start_mark), path, "too many YAML nodes "
+                            f"(over {MAX_NODES:,}); are aliases expanding the document?")]
+            )
+        if len(path) > 20:
+            raise YamlError(
+                [Diagnostic(*_position(node.start_mark), path, "YAML nested too deeply")]
+            )
+        self.value_marks[path] = _position(node.start_mark)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            message = getattr(exc, "problem", None) or str(exc)
+            self.problems.append(Diagnostic(*_position(node.start_mark), path, message))
+            return None
+
+    def _key(self, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        try:
+            return self.loader.construct_object(node)
+        except yaml.YAMLError:
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line, column = _position(key_node.start_mark)
+            key = self._key(key_node)
+            if not isinstance(key, str) or key == "<<":
+                shown = "a merge key '<<'" if key == "<<" else f"{key!r}"
+                self.problems.append(
+                    Diagnostic(line, column, path,
+                               f"keys must be plain names; {shown} is not supported")
+                )
+                continue
+            child = (*path, key)
+            if key in result:
+                first = self.key_marks[child][0]
+                self.problems.append(
+                    Diagnostic(line, column, child,
+                               f"duplicate key '{key}' (first given on line {first}); "
+                               "keep one of them")
+                )
+                continue
+            self.key_marks[child] = (line, column)
+            result[key] = self.build(value_node, child)
+        return result
