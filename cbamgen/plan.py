@@ -177,8 +177,8 @@ def _channel(spec: Spec, branch: ChannelBranch) -> tuple[ChannelPlan, list[Arg],
         else:
             args.append(Arg("channel_kernel_size", py(branch.kernel_size)))
     n = len(branch.pools)
-    concat_width = "channels" if n == 1 else f"{n} * channels"
-    excite_inputs = concat_width if branch.combine == "concat" else "channels"
+    concat_width = "self.channels" if n == 1 else f"{n} * self.channels"
+    excite_inputs = concat_width if branch.combine == "concat" else "self.channels"
     plan = ChannelPlan(
         calls=calls,
         weights=weights,
