@@ -46,6 +46,7 @@ def _version(value: Any) -> int:
 
 def _pool_list(default: tuple[str, ...]):
     return Field(default_factory=lambda: [{"type": name} for name in default], min_length=1,
+                 validate_default=True,
                  max_length=16)
 
 

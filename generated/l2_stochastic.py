@@ -181,7 +181,7 @@ class L2StochasticCBAM(keras.layers.Layer):
         self.channel_hidden = keras.layers.Dense(
             hidden, use_bias=True, name="channel_hidden"
         )
-        self.channel_hidden.build((None, channels))
+        self.channel_hidden.build((None, self.channels))
         self.channel_out = keras.layers.Dense(
             channels, use_bias=True, name="channel_out"
         )
