@@ -8,7 +8,7 @@ one function in :mod:`cbamgen.reference`, and the tests pick it up from this reg
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Tag
 
@@ -41,12 +41,16 @@ class Pool(BaseModel):
 
     def settings(self) -> dict[str, Any]:
         """The parameter values, without ``type`` and ``window``."""
-        return {k: v for k, v in self.model_dump().items() if k not in ("type", "window")}
+        return {
+            k: v for k, v in self.model_dump().items() if k not in ("type", "window")
+        }
 
     def label(self) -> str:
         """Short name with the non-default settings, e.g. ``lp(p=3, normalize=sum)``."""
         defaults = type(self)(type=self.kind).settings()  # type: ignore[call-arg]
-        changed = [f"{k}={v}" for k, v in self.settings().items() if defaults.get(k) != v]
+        changed = [
+            f"{k}={v}" for k, v in self.settings().items() if defaults.get(k) != v
+        ]
         return f"{self.kind}({', '.join(changed)})" if changed else self.kind
 
 
@@ -65,7 +69,9 @@ class MaxPool(Pool):
 class LpPool(Pool):
     type: Literal["lp"]
     title: ClassVar[str] = "power-average (Lp) pooling"
-    formula: ClassVar[str] = "(mean |x_i|^p)^(1/p); with normalize=sum: (sum |x_i|^p)^(1/p)"
+    formula: ClassVar[str] = (
+        "(mean |x_i|^p)^(1/p); with normalize=sum: (sum |x_i|^p)^(1/p)"
+    )
     citation: ClassVar[str] = "Sermanet et al. 2012; Boureau et al. 2010"
     numeric: ClassVar[tuple[str, ...]] = ("p",)
 
@@ -86,7 +92,9 @@ class LsePool(Pool):
     formula: ClassVar[str] = (
         "(1/r) log(mean exp(r x_i)); with normalize=sum: (1/r) log(sum exp(r x_i))"
     )
-    citation: ClassVar[str] = "Pinheiro & Collobert 2015; 'lse' in the CBAM authors' code"
+    citation: ClassVar[str] = (
+        "Pinheiro & Collobert 2015; 'lse' in the CBAM authors' code"
+    )
     numeric: ClassVar[tuple[str, ...]] = ("r",)
 
     r: number(gt=0, le=1000) = 1.0
@@ -151,8 +159,17 @@ class SoftPool(Pool):
 #: Every pool, in the order the docs and listings show them.
 POOLS: dict[str, type[Pool]] = {
     cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
-    for cls in (AvgPool, MaxPool, LpPool, L2Pool, LsePool, StochasticPool, GemPool,
-                MixedPool, SoftPool)
+    for cls in (
+        AvgPool,
+        MaxPool,
+        LpPool,
+        L2Pool,
+        LsePool,
+        StochasticPool,
+        GemPool,
+        MixedPool,
+        SoftPool,
+    )
 }
 
 
@@ -162,11 +179,13 @@ def _as_mapping(value: Any) -> Any:
 
 
 def _pool_tag(value: Any) -> str | None:
-    return value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return (
+        value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    )
 
 
 PoolSpec = Annotated[
-    Union[tuple(Annotated[cls, Tag(name)] for name, cls in POOLS.items())],  # noqa: UP007
+    tuple(Annotated[cls, Tag(name)] for name, cls in POOLS.items()),  # noqa: UP007
     Discriminator(
         _pool_tag,
         custom_error_type="unknown_pool",

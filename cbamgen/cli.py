@@ -42,10 +42,18 @@ def display_path(path: Path) -> str:
 def output_path(spec_path: Path, out_dir: Path) -> Path:
     stem = spec_path.stem
     if not stem.isidentifier():
-        raise SpecError(display_path(spec_path), [Diagnostic(
-            1, 1, (), f"the output module would be '{stem}.py', which Python cannot import; "
-            "rename the spec to a valid module name (letters, digits, underscores)"
-        )])
+        raise SpecError(
+            display_path(spec_path),
+            [
+                Diagnostic(
+                    1,
+                    1,
+                    (),
+                    f"the output module would be '{stem}.py', which Python cannot import; "
+                    "rename the spec to a valid module name (letters, digits, underscores)",
+                )
+            ],
+        )
     return out_dir / f"{stem}.py"
 
 
@@ -74,7 +82,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
     rendered = render_all(args.specs, args.output)
     for item in rendered:
         write_atomic(item.output, item.source)
-        print(f"wrote {display_path(item.output)} (from {display_path(item.spec_path)})")
+        print(
+            f"wrote {display_path(item.output)} (from {display_path(item.spec_path)})"
+        )
     return OK
 
 
@@ -84,17 +94,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
         raise _Failed(["cbamgen check: no specs given and none under specs/"])
     status = OK
     for item in render_all(specs, args.output):
-        current = item.output.read_text(encoding="utf-8") if item.output.is_file() else None
+        current = (
+            item.output.read_text(encoding="utf-8") if item.output.is_file() else None
+        )
         if current == item.source:
             continue
         status = DIFFERENT
         shown = display_path(item.output)
         what = "missing" if current is None else "out of date"
         print(f"{shown}: {what}; run: cbamgen render {display_path(item.spec_path)}")
-        sys.stdout.writelines(difflib.unified_diff(
-            (current or "").splitlines(keepends=True), item.source.splitlines(keepends=True),
-            f"{shown} (on disk)", f"{shown} (rendered)",
-        ))
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                (current or "").splitlines(keepends=True),
+                item.source.splitlines(keepends=True),
+                f"{shown} (on disk)",
+                f"{shown} (rendered)",
+            )
+        )
     if status == OK:
         print(f"{len(specs)} generated file(s) up to date")
     return status
@@ -116,15 +132,35 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--version", action="version", version=f"cbamgen {__version__}")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, handler, summary, nargs in (
-        ("render", _cmd_render, "write generated/NAME.py for each specs/NAME.yaml", "+"),
-        ("check", _cmd_check, "exit 1 with a diff if generated files are stale (no writes)",
-         "*"),
-        ("validate", _cmd_validate, "check specs (and that they render); write nothing", "+"),
+        (
+            "render",
+            _cmd_render,
+            "write generated/NAME.py for each specs/NAME.yaml",
+            "+",
+        ),
+        (
+            "check",
+            _cmd_check,
+            "exit 1 with a diff if generated files are stale (no writes)",
+            "*",
+        ),
+        (
+            "validate",
+            _cmd_validate,
+            "check specs (and that they render); write nothing",
+            "+",
+        ),
     ):
         sub = commands.add_parser(name, help=summary, description=summary)
         sub.add_argument("specs", nargs=nargs, type=Path, metavar="SPEC")
-        sub.add_argument("-o", "--output", type=Path, default=Path("generated"),
-                         metavar="DIR", help="directory of generated files (default: generated)")
+        sub.add_argument(
+            "-o",
+            "--output",
+            type=Path,
+            default=Path("generated"),
+            metavar="DIR",
+            help="directory of generated files (default: generated)",
+        )
         sub.set_defaults(handler=handler)
     return main
 

@@ -50,7 +50,9 @@ class SpecError(Exception):
 
     def __init__(self, filename: str, diagnostics: Sequence[Diagnostic]):
         self.filename = filename
-        self.diagnostics = sorted(set(diagnostics), key=lambda d: (d.line, d.column, d.message))
+        self.diagnostics = sorted(
+            set(diagnostics), key=lambda d: (d.line, d.column, d.message)
+        )
         super().__init__(self.report())
 
     def report(self) -> str:

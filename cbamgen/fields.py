@@ -29,8 +29,16 @@ def _bounds_text(gt, ge, le, lt) -> str:
     return " and ".join(parts)
 
 
-def number(*, gt=None, ge=None, le=None, lt=None, integer: bool = False, odd: bool = False,
-           also: tuple[str, ...] = ()):
+def number(
+    *,
+    gt=None,
+    ge=None,
+    le=None,
+    lt=None,
+    integer: bool = False,
+    odd: bool = False,
+    also: tuple[str, ...] = (),
+):
     """An int or float (never a bool or a quoted string), finite and within bounds.
 
     ints stay ints, so a spec's ``reduction: 16`` is printed back as ``16``, not ``16.0``.
@@ -46,12 +54,15 @@ def number(*, gt=None, ge=None, le=None, lt=None, integer: bool = False, odd: bo
         accepted = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, accepted):
             raise PydanticCustomError(
-                "cbamgen_type", "expected {wanted}, got {kind} {value}",
+                "cbamgen_type",
+                "expected {wanted}, got {kind} {value}",
                 {"wanted": wanted, "kind": _kind(value), "value": repr(value)},
             )
         if isinstance(value, float) and not math.isfinite(value):
             raise PydanticCustomError(
-                "cbamgen_value", "expected a finite number, got {value}", {"value": repr(value)}
+                "cbamgen_value",
+                "expected a finite number, got {value}",
+                {"value": repr(value)},
             )
         out_of_range = (
             (gt is not None and not value > gt)
@@ -61,20 +72,26 @@ def number(*, gt=None, ge=None, le=None, lt=None, integer: bool = False, odd: bo
         )
         if out_of_range:
             raise PydanticCustomError(
-                "cbamgen_value", "{value} is out of range: must be {bounds}",
+                "cbamgen_value",
+                "{value} is out of range: must be {bounds}",
                 {"value": repr(value), "bounds": bounds},
             )
         if odd and value % 2 == 0:
             raise PydanticCustomError(
-                "cbamgen_value", "{value} is even: must be odd so 'same' padding is "
+                "cbamgen_value",
+                "{value} is even: must be odd so 'same' padding is "
                 "symmetric (try {lower} or {upper})",
                 {"value": value, "lower": max(value - 1, 1), "upper": value + 1},
             )
         return value
 
     schema: dict[str, Any] = {"type": "integer" if integer else "number"}
-    for key, bound in (("exclusiveMinimum", gt), ("minimum", ge), ("maximum", le),
-                       ("exclusiveMaximum", lt)):
+    for key, bound in (
+        ("exclusiveMinimum", gt),
+        ("minimum", ge),
+        ("maximum", le),
+        ("exclusiveMaximum", lt),
+    ):
         if bound is not None:
             schema[key] = bound
     if odd:
@@ -93,15 +110,20 @@ def text(*, max_length: int = 10_000):
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise PydanticCustomError(
-                "cbamgen_type", "expected text, got {kind} {value}",
+                "cbamgen_type",
+                "expected text, got {kind} {value}",
                 {"kind": _kind(value), "value": repr(value)},
             )
         if len(value) > max_length:
             raise PydanticCustomError(
-                "cbamgen_value", "text is {n} characters long; at most {max} are allowed",
+                "cbamgen_value",
+                "text is {n} characters long; at most {max} are allowed",
                 {"n": len(value), "max": max_length},
             )
         return value
 
-    return Annotated[str, PlainValidator(check),
-                     WithJsonSchema({"type": "string", "maxLength": max_length})]
+    return Annotated[
+        str,
+        PlainValidator(check),
+        WithJsonSchema({"type": "string", "maxLength": max_length}),
+    ]

@@ -11,11 +11,13 @@ from pydantic import BaseModel, ValidationError
 from . import rules
 from .catalogue import POOLS
 from .errors import Diagnostic, KeyPath, SpecError, did_you_mean, one_of
-from .spec import ChannelBranch, Gamma, Spec, SpatialBranch
+from .spec import ChannelBranch, Gamma, SpatialBranch, Spec
 from .yamlsource import Source, YamlError, decode, parse
 
 _SECTIONS: dict[str, type[BaseModel]] = {
-    "channel": ChannelBranch, "spatial": SpatialBranch, "gamma": Gamma
+    "channel": ChannelBranch,
+    "spatial": SpatialBranch,
+    "gamma": Gamma,
 }
 
 
@@ -25,7 +27,9 @@ def load_spec(path: str | Path, *, display_name: str | None = None) -> Spec:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise SpecError(name, [Diagnostic(1, 1, (), f"cannot read the spec: {exc.strerror}")])
+        raise SpecError(
+            name, [Diagnostic(1, 1, (), f"cannot read the spec: {exc.strerror}")]
+        ) from None
     return load_spec_bytes(raw, name)
 
 
@@ -39,8 +43,10 @@ def load_spec_bytes(raw: bytes, filename: str) -> Spec:
 
 def validate(source: Source, filename: str) -> Spec:
     if not isinstance(source.data, dict):
-        message = (f"the spec must be a mapping of keys (cbamgen, name, channel, ...), "
-                   f"not {_kind(source.data)}")
+        message = (
+            f"the spec must be a mapping of keys (cbamgen, name, channel, ...), "
+            f"not {_kind(source.data)}"
+        )
         raise SpecError(filename, [Diagnostic(*source.mark(()), (), message)])
     try:
         spec = Spec.model_validate(source.data)
@@ -57,8 +63,15 @@ def validate(source: Source, filename: str) -> Spec:
 
 
 def _kind(value: Any) -> str:
-    names = {dict: "a mapping", list: "a list", str: "text", bool: "a boolean",
-             int: "an integer", float: "a number", type(None): "null"}
+    names = {
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -129,8 +142,10 @@ def _translate(error: dict, source: Source) -> Diagnostic:
             path = (*path, "type")
     elif kind == "literal_error":
         choices = re.findall(r"'([^']*)'", ctx.get("expected", ""))
-        message = (f"{value!r} is not allowed{did_you_mean(value, choices)}; "
-                   f"expected {one_of(choices)}")
+        message = (
+            f"{value!r} is not allowed{did_you_mean(value, choices)}; "
+            f"expected {one_of(choices)}"
+        )
     elif kind in ("model_type", "model_attributes_type", "dict_type"):
         message = f"expected a mapping of keys, got {_kind(value)} {value!r}"
     elif kind == "list_type":
@@ -154,6 +169,8 @@ def _pool_message(value: Any, path: KeyPath) -> str:
         return f"a pool mapping needs a 'type' key; pools: {', '.join(choices)}"
     name = value.get("type") if isinstance(value, dict) else value
     if not isinstance(name, str):
-        return (f"a pool is a name or a mapping with 'type', got {_kind(name)} {name!r}; "
-                f"pools: {', '.join(choices)}")
+        return (
+            f"a pool is a name or a mapping with 'type', got {_kind(name)} {name!r}; "
+            f"pools: {', '.join(choices)}"
+        )
     return f"unknown pool {name!r}{did_you_mean(name, choices)}; pools: {', '.join(choices)}"

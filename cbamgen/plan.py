@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from . import docs
 from .catalogue import Pool
-from .spec import ChannelBranch, Spec, SpatialBranch
+from .spec import ChannelBranch, SpatialBranch, Spec
 
 
 def py(value: object) -> str:
@@ -142,18 +142,25 @@ def _pools(branch: str, pools: list[Pool], axis: int):
                 attribute = f"{name}_logit" if logit else name
                 weights.append(PoolWeight(attribute, f"{name}_init", logit))
                 args.append(Arg(f"{name}_init", py(value)))
-                read = f"ops.sigmoid(self.{attribute})" if logit else f"self.{attribute}"
+                read = (
+                    f"ops.sigmoid(self.{attribute})" if logit else f"self.{attribute}"
+                )
                 kwargs.append((param, read))
             else:
                 args.append(Arg(name, py(value)))
                 kwargs.append((param, f"self.{name}"))
         if pool.kind == "stochastic":
-            kwargs += [("training", "training"), ("seed_generator", "self.seed_generator")]
+            kwargs += [
+                ("training", "training"),
+                ("seed_generator", "self.seed_generator"),
+            ]
         calls.append(PoolCall(helper.name, tuple(kwargs)))
     return tuple(calls), tuple(weights), args
 
 
-def _channel(spec: Spec, branch: ChannelBranch) -> tuple[ChannelPlan, list[Arg], list[Helper]]:
+def _channel(
+    spec: Spec, branch: ChannelBranch
+) -> tuple[ChannelPlan, list[Arg], list[Helper]]:
     last = spec.data_format == "channels_last"
     axis = 1 if last else 2
     calls, weights, pool_args = _pools("channel", branch.pools, axis)
@@ -164,16 +171,28 @@ def _channel(spec: Spec, branch: ChannelBranch) -> tuple[ChannelPlan, list[Arg],
         if explicit_hidden:
             args.append(Arg("hidden_units", py(branch.hidden)))
         else:
-            args += [Arg("reduction", py(branch.reduction)), Arg("divisor", py(branch.divisor)),
-                     Arg("min_hidden", py(branch.min_hidden))]
-            helpers.append(Helper("hidden_units", "_hidden_units",
-                                  docs.hidden_width_doc(branch.rounding),
-                                  reduce=branch.rounding, library="helpers"))
+            args += [
+                Arg("reduction", py(branch.reduction)),
+                Arg("divisor", py(branch.divisor)),
+                Arg("min_hidden", py(branch.min_hidden)),
+            ]
+            helpers.append(
+                Helper(
+                    "hidden_units",
+                    "_hidden_units",
+                    docs.hidden_width_doc(branch.rounding),
+                    reduce=branch.rounding,
+                    library="helpers",
+                )
+            )
     adaptive = branch.excite == "conv1d" and branch.kernel_size == "adaptive"
     if branch.excite == "conv1d":
         if adaptive:
-            helpers.append(Helper("adaptive_kernel_size", "_adaptive_kernel_size",
-                                  library="helpers"))
+            helpers.append(
+                Helper(
+                    "adaptive_kernel_size", "_adaptive_kernel_size", library="helpers"
+                )
+            )
         else:
             args.append(Arg("channel_kernel_size", py(branch.kernel_size)))
     n = len(branch.pools)
@@ -194,7 +213,8 @@ def _channel(spec: Spec, branch: ChannelBranch) -> tuple[ChannelPlan, list[Arg],
         conv_maps=n if branch.combine == "concat" else 1,
         pool_axis=axis,
         regions_shape=(
-            "(ops.shape(x)[0], -1, self.channels)" if last
+            "(ops.shape(x)[0], -1, self.channels)"
+            if last
             else "(ops.shape(x)[0], self.channels, -1)"
         ),
         to_pool_major=not last,
@@ -204,18 +224,26 @@ def _channel(spec: Spec, branch: ChannelBranch) -> tuple[ChannelPlan, list[Arg],
 
 
 def _map_shape(channel_axis: int, maps: int) -> str:
-    return f"(None, None, None, {maps})" if channel_axis == -1 else f"(None, {maps}, None, None)"
+    return (
+        f"(None, None, None, {maps})"
+        if channel_axis == -1
+        else f"(None, {maps}, None, None)"
+    )
 
 
 def _spatial(spec: Spec, branch: SpatialBranch) -> tuple[SpatialPlan, list[Arg]]:
     axis = -1 if spec.data_format == "channels_last" else 1
     calls, weights, pool_args = _pools("spatial", branch.pools, axis)
-    args = [Arg("spatial_kernel_size", py(branch.kernel_size)),
-            Arg("spatial_dilation", py(branch.dilation))]
+    args = [
+        Arg("spatial_kernel_size", py(branch.kernel_size)),
+        Arg("spatial_dilation", py(branch.dilation)),
+    ]
     norm = branch.norm == "batch"
     if norm:
-        args += [Arg("norm_momentum", py(branch.norm_momentum)),
-                 Arg("norm_epsilon", py(branch.norm_epsilon))]
+        args += [
+            Arg("norm_momentum", py(branch.norm_momentum)),
+            Arg("norm_epsilon", py(branch.norm_epsilon)),
+        ]
     maps = len(branch.pools)
     plan = SpatialPlan(
         calls=calls,
@@ -261,14 +289,20 @@ def plan(spec: Spec, spec_path: str) -> Plan:
         args.append(Arg("gamma_init", py(spec.gamma.init)))
     uses_seed = any(
         pool.kind == "stochastic"
-        for branch in (spec.channel, spec.spatial) if branch is not None
+        for branch in (spec.channel, spec.spatial)
+        if branch is not None
         for pool in branch.pools
     )
     if uses_seed:
         args.append(Arg("seed", "None"))
-    logit_weights = [w.logit for b in (channel, spatial) if b is not None for w in b.weights]
+    logit_weights = [
+        w.logit for b in (channel, spatial) if b is not None for w in b.weights
+    ]
     needs_math = any(logit_weights) or (channel is not None and channel.adaptive_kernel)
-    imports = (["import math"] if needs_math else []) + ["import keras", "from keras import ops"]
+    imports = (["import math"] if needs_math else []) + [
+        "import keras",
+        "from keras import ops",
+    ]
     return Plan(
         header=docs.header(spec_path),
         docstring=docs.module_docstring(spec),
@@ -281,7 +315,11 @@ def plan(spec: Spec, spec_path: str) -> Plan:
         channel_axis=-1 if spec.data_format == "channels_last" else 1,
         channel=channel,
         spatial=spatial,
-        fusion=spec.fusion if channel and spatial else ("channel" if channel else "spatial"),
+        fusion=(
+            spec.fusion
+            if channel and spatial
+            else ("channel" if channel else "spatial")
+        ),
         gamma=spec.gamma_mode,
         uses_seed=uses_seed,
     )

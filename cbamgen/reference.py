@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .catalogue import POOLS
-from .spec import ChannelBranch, Spec, SpatialBranch
+from .spec import ChannelBranch, SpatialBranch, Spec
 
 Weights = Mapping[str, np.ndarray]
 
@@ -77,8 +77,15 @@ def softpool(x, axis):
 
 
 POOL_FUNCTIONS = {
-    "avg": avg, "max": max_, "lp": lp, "l2": l2, "lse": lse, "stochastic": stochastic,
-    "gem": gem, "mixed": mixed, "softpool": softpool,
+    "avg": avg,
+    "max": max_,
+    "lp": lp,
+    "l2": l2,
+    "lse": lse,
+    "stochastic": stochastic,
+    "gem": gem,
+    "mixed": mixed,
+    "softpool": softpool,
 }
 assert set(POOL_FUNCTIONS) == set(POOLS), "reference and catalogue disagree"
 
@@ -124,7 +131,11 @@ def hidden_width(branch: ChannelBranch, channels: int) -> int:
         return branch.hidden
     v = channels / branch.reduction
     d = branch.divisor
-    h = math.floor(v / d) * d if branch.rounding == "floor" else math.floor(v / d + 0.5) * d
+    h = (
+        math.floor(v / d) * d
+        if branch.rounding == "floor"
+        else math.floor(v / d + 0.5) * d
+    )
     return max(h, d, branch.min_hidden)
 
 
@@ -151,8 +162,12 @@ def conv2d_same(x, kernel, bias=None, dilation=1):
     out = np.zeros(x.shape[:3] + (kernel.shape[3],))
     for i in range(kh):
         for j in range(kw):
-            window = padded[:, i * dilation: i * dilation + height,
-                            j * dilation: j * dilation + width, :]
+            window = padded[
+                :,
+                i * dilation : i * dilation + height,
+                j * dilation : j * dilation + width,
+                :,
+            ]
             out += window @ kernel[i, j]
     return out if bias is None else out + bias
 
@@ -163,7 +178,7 @@ def conv1d_same(x, kernel):
     before, after = _same_pads(k, 1)
     padded = np.pad(x, ((0, 0), (before, after), (0, 0)))
     length = x.shape[1]
-    return sum(padded[:, j: j + length, :] @ kernel[j] for j in range(k))
+    return sum(padded[:, j : j + length, :] @ kernel[j] for j in range(k))
 
 
 # ------------------------------------------------------------------------ branches
@@ -188,7 +203,8 @@ def channel_attention(branch: ChannelBranch, x, weights: Weights):
     b, h, w, c = x.shape
     regions = x.reshape(b, h * w, c)
     descriptors = [
-        pool(p, regions, 1, weights, f"channel_pool{i}") for i, p in enumerate(branch.pools)
+        pool(p, regions, 1, weights, f"channel_pool{i}")
+        for i, p in enumerate(branch.pools)
     ]
     if branch.excite == "conv1d":
         kernel = weights["channel_conv1d/kernel"]
@@ -208,11 +224,18 @@ def channel_attention(branch: ChannelBranch, x, weights: Weights):
 def spatial_attention(branch: SpatialBranch, x, weights: Weights):
     """x (B, H, W, C) -> x * s, s (B, H, W, 1) from maps pooled across channels."""
     maps = np.stack(
-        [pool(p, x, -1, weights, f"spatial_pool{i}") for i, p in enumerate(branch.pools)],
+        [
+            pool(p, x, -1, weights, f"spatial_pool{i}")
+            for i, p in enumerate(branch.pools)
+        ],
         axis=-1,
     )
-    z = conv2d_same(maps, weights["spatial_conv/kernel"], weights.get("spatial_conv/bias"),
-                    branch.dilation)
+    z = conv2d_same(
+        maps,
+        weights["spatial_conv/kernel"],
+        weights.get("spatial_conv/bias"),
+        branch.dilation,
+    )
     if branch.norm == "batch":
         mean = weights["spatial_norm/moving_mean"]
         variance = weights["spatial_norm/moving_variance"]
@@ -229,7 +252,9 @@ def forward(spec: Spec, weights: Weights, x: np.ndarray) -> np.ndarray:
     weights = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
     x = np.asarray(x, dtype=np.float64)
     if spec.data_format == "channels_first":
-        return forward_nhwc(spec, weights, x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        return forward_nhwc(spec, weights, x.transpose(0, 2, 3, 1)).transpose(
+            0, 3, 1, 2
+        )
     return forward_nhwc(spec, weights, x)
 
 

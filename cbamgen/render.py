@@ -61,7 +61,8 @@ def _close_method_gaps(text: str) -> str:
     """
     lines = text.split("\n")
     kept = [
-        line for line, following in zip(lines, lines[1:] + [""])
+        line
+        for line, following in zip(lines, lines[1:] + [""], strict=True)
         if line.strip() or not following.startswith(" " * 8)
     ]
     return "\n".join(kept)
@@ -75,5 +76,7 @@ def render_source(spec: Spec, spec_path: str) -> str:
         source = black.format_str(raw, mode=BLACK_MODE)
         ast.parse(source)
     except (black.InvalidInput, SyntaxError) as exc:
-        raise RenderError(f"cbamgen produced invalid Python for {spec_path}: {exc}") from exc
+        raise RenderError(
+            f"cbamgen produced invalid Python for {spec_path}: {exc}"
+        ) from exc
     return source

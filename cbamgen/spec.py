@@ -31,7 +31,9 @@ def _class_name(value: str) -> str:
             "with an upper-case ASCII letter, e.g. 'L2StochasticCBAM')"
         )
     if keyword.iskeyword(value) or hasattr(builtins, value):
-        raise ValueError(f"{value!r} is a Python keyword or builtin; choose another name")
+        raise ValueError(
+            f"{value!r} is a Python keyword or builtin; choose another name"
+        )
     return value
 
 
@@ -45,9 +47,12 @@ def _version(value: Any) -> int:
 
 
 def _pool_list(default: tuple[str, ...]):
-    return Field(default_factory=lambda: [{"type": name} for name in default], min_length=1,
-                 validate_default=True,
-                 max_length=16)
+    return Field(
+        default_factory=lambda: [{"type": name} for name in default],
+        min_length=1,
+        validate_default=True,
+        max_length=16,
+    )
 
 
 class ChannelBranch(BaseModel):
@@ -65,7 +70,9 @@ class ChannelBranch(BaseModel):
     min_hidden: number(integer=True, ge=1, le=1_000_000) = 1
     activation: Literal["relu", "gelu", "silu", "tanh"] = "relu"
     bias: bool = True
-    kernel_size: number(integer=True, ge=1, le=63, odd=True, also=("adaptive",)) = "adaptive"
+    kernel_size: number(integer=True, ge=1, le=63, odd=True, also=("adaptive",)) = (
+        "adaptive"
+    )
     gate: Literal["sigmoid", "hard_sigmoid"] = "sigmoid"
 
 
@@ -105,7 +112,9 @@ class Spec(BaseModel):
     data_format: Literal["channels_last", "channels_first"] = "channels_last"
     channel: ChannelBranch | None = None
     spatial: SpatialBranch | None = None
-    fusion: Literal["sequential", "spatial_first", "add", "multiply", "mean"] = "sequential"
+    fusion: Literal["sequential", "spatial_first", "add", "multiply", "mean"] = (
+        "sequential"
+    )
     gamma: Gamma | None = None
 
     @property

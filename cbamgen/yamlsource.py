@@ -25,7 +25,8 @@ class _SpecLoader(yaml.SafeLoader):
 
 
 _SpecLoader.yaml_implicit_resolvers = {
-    first: list(resolvers) for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    first: list(resolvers)
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _SpecLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
@@ -64,7 +65,14 @@ def decode(raw: bytes) -> str:
     """UTF-8 (a byte-order mark is allowed); anything else is a located error."""
     if len(raw) > MAX_BYTES:
         raise YamlError(
-            [Diagnostic(1, 1, (), f"file is {len(raw):,} bytes; a spec is at most {MAX_BYTES:,}")]
+            [
+                Diagnostic(
+                    1,
+                    1,
+                    (),
+                    f"file is {len(raw):,} bytes; a spec is at most {MAX_BYTES:,}",
+                )
+            ]
         )
     try:
         return raw.decode("utf-8-sig")
@@ -84,7 +92,9 @@ def parse(text: str) -> Source:
     except yaml.MarkedYAMLError as exc:
         line, column = _position(exc.problem_mark or exc.context_mark)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlError([Diagnostic(line, column, (), f"YAML syntax error: {problem}")]) from None
+        raise YamlError(
+            [Diagnostic(line, column, (), f"YAML syntax error: {problem}")]
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlError([Diagnostic(1, 1, (), f"YAML error: {exc}")]) from None
     except RecursionError:
@@ -92,7 +102,9 @@ def parse(text: str) -> Source:
     finally:
         loader.dispose()
     if node is None:
-        raise YamlError([Diagnostic(1, 1, (), "the spec is empty; start with 'cbamgen: 1'")])
+        raise YamlError(
+            [Diagnostic(1, 1, (), "the spec is empty; start with 'cbamgen: 1'")]
+        )
     builder = _Builder(loader)
     data = builder.build(node, ())
     if builder.problems:
@@ -114,12 +126,22 @@ class _Builder:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise YamlError(
-                [Diagnostic(*_position(node.start_mark), path, "too many YAML nodes "
-                            f"(over {MAX_NODES:,}); are aliases expanding the document?")]
+                [
+                    Diagnostic(
+                        *_position(node.start_mark),
+                        path,
+                        "too many YAML nodes "
+                        f"(over {MAX_NODES:,}); are aliases expanding the document?",
+                    )
+                ]
             )
         if len(path) > 20:
             raise YamlError(
-                [Diagnostic(*_position(node.start_mark), path, "YAML nested too deeply")]
+                [
+                    Diagnostic(
+                        *_position(node.start_mark), path, "YAML nested too deeply"
+                    )
+                ]
             )
         self.value_marks[path] = _position(node.start_mark)
         if isinstance(node, yaml.MappingNode):
@@ -149,17 +171,25 @@ class _Builder:
             if not isinstance(key, str) or key == "<<":
                 shown = "a merge key '<<'" if key == "<<" else f"{key!r}"
                 self.problems.append(
-                    Diagnostic(line, column, path,
-                               f"keys must be plain names; {shown} is not supported")
+                    Diagnostic(
+                        line,
+                        column,
+                        path,
+                        f"keys must be plain names; {shown} is not supported",
+                    )
                 )
                 continue
             child = (*path, key)
             if key in result:
                 first = self.key_marks[child][0]
                 self.problems.append(
-                    Diagnostic(line, column, child,
-                               f"duplicate key '{key}' (first given on line {first}); "
-                               "keep one of them")
+                    Diagnostic(
+                        line,
+                        column,
+                        child,
+                        f"duplicate key '{key}' (first given on line {first}); "
+                        "keep one of them",
+                    )
                 )
                 continue
             self.key_marks[child] = (line, column)

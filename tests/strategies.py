@@ -22,16 +22,28 @@ def _number(schema: dict[str, Any]) -> st.SearchStrategy:
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     low = schema.get("minimum", schema.get("exclusiveMinimum", 0.0))
-    high = min(schema.get("maximum", schema.get("exclusiveMaximum", _NUMBER_CAP)),
-               low + _NUMBER_CAP)
+    high = min(
+        schema.get("maximum", schema.get("exclusiveMaximum", _NUMBER_CAP)),
+        low + _NUMBER_CAP,
+    )
     if schema["type"] == "integer":
         return st.integers(int(low), int(high))
     exclude_low = "exclusiveMinimum" in schema
     exclude_high = "exclusiveMaximum" in schema
-    return st.floats(low, high, exclude_min=exclude_low, exclude_max=exclude_high,
-                     allow_nan=False).map(lambda v: round(v, 3)).filter(
-        lambda v: (v > low if exclude_low else v >= low) and (v < high if exclude_high
-                                                             else v <= high))
+    return (
+        st.floats(
+            low,
+            high,
+            exclude_min=exclude_low,
+            exclude_max=exclude_high,
+            allow_nan=False,
+        )
+        .map(lambda v: round(v, 3))
+        .filter(
+            lambda v: (v > low if exclude_low else v >= low)
+            and (v < high if exclude_high else v <= high)
+        )
+    )
 
 
 def _field(schema: dict[str, Any]) -> st.SearchStrategy:
@@ -54,7 +66,11 @@ def pools(draw, allow_window: bool = False) -> Any:
             continue
         if draw(st.booleans()):
             settings[key] = draw(_field(field))
-    if kind == "mixed" and settings.get("trainable") and settings.get("alpha", 0.5) in (0, 1):
+    if (
+        kind == "mixed"
+        and settings.get("trainable")
+        and settings.get("alpha", 0.5) in (0, 1)
+    ):
         settings["alpha"] = 0.5
     if not settings and draw(st.booleans()):
         return kind

@@ -37,7 +37,7 @@ def weight_name(variable, layer) -> str:
     """``'block/channel_hidden/kernel'`` -> ``'channel_hidden/kernel'``."""
     prefix = layer.name + "/"
     path = variable.path
-    return path[len(prefix):] if path.startswith(prefix) else path
+    return path[len(prefix) :] if path.startswith(prefix) else path
 
 
 def named_weights(layer) -> dict[str, np.ndarray]:

@@ -53,12 +53,20 @@ def test_bundled_generated_layer_equals_reference(path, hw):
     module = import_generated(Path("generated") / f"{path.stem}.py")
     layer = getattr(module, spec.name)()
     channels = 48
-    shape = (2, *hw, channels) if spec.data_format == "channels_last" else (2, channels, *hw)
+    shape = (
+        (2, *hw, channels)
+        if spec.data_format == "channels_last"
+        else (2, channels, *hw)
+    )
     assert_matches_reference(spec, layer, shape, np.random.default_rng(len(path.stem)))
 
 
-@settings(max_examples=200, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_random_spec_equals_reference(data):
     spec_dict = data.draw(specs(), label="spec")

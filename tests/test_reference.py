@@ -84,10 +84,14 @@ def test_gem_clamps_below_eps():
 
 def test_learned_pool_parameters_come_from_weights():
     gem = POOLS["gem"](type="gem")  # trainable by default
-    assert reference.pool(gem, FLAT, 1, {"c_p": np.array(1.0)}, "c")[0] == pytest.approx(2.5)
+    assert reference.pool(gem, FLAT, 1, {"c_p": np.array(1.0)}, "c")[
+        0
+    ] == pytest.approx(2.5)
     mixed = POOLS["mixed"](type="mixed", trainable=True)
     # logit 0 -> alpha 0.5
-    assert reference.pool(mixed, FLAT, 1, {"c_alpha_logit": np.array(0.0)}, "c")[0] == 3.25
+    assert (
+        reference.pool(mixed, FLAT, 1, {"c_alpha_logit": np.array(0.0)}, "c")[0] == 3.25
+    )
 
 
 @pytest.mark.parametrize(
@@ -107,8 +111,9 @@ def test_hidden_width_rule(channels, settings, expected):
     assert reference.hidden_width(ChannelBranch(**settings), channels) == expected
 
 
-@pytest.mark.parametrize("channels, expected", [(16, 3), (64, 3), (256, 5), (512, 5),
-                                                 (1024, 5), (2048, 7)])
+@pytest.mark.parametrize(
+    "channels, expected", [(16, 3), (64, 3), (256, 5), (512, 5), (1024, 5), (2048, 7)]
+)
 def test_eca_adaptive_kernel_size(channels, expected):
     # t = int(|log2 C + 1| / 2): 64 -> 3 -> 3; 256 -> 4 -> 5; 2048 -> 6 -> 7
     assert reference.adaptive_kernel_size(channels) == expected

@@ -66,95 +66,161 @@ def test_bundled_specs_all_load():
 
 BAD = [
     # (spec body, the exact first error line)
-    ("cbamgen: 1\nname: B\nchannel:\n  pools: [l2, stocastic]\n",
-     "specs/x.yaml:4:15: channel.pools[1]: unknown pool 'stocastic' (did you mean "
-     "'stochastic'?); pools: " + ", ".join(POOLS)),
-    ("cbamgen: 1\nname: B\nchanel: {}\n",
-     "specs/x.yaml:3:1: chanel: unknown key 'chanel' (did you mean 'channel'?); allowed here: "
-     "cbamgen, name, description, target, data_format, channel, spatial, fusion, gamma"),
-    ("cbamgen: 2\nname: B\nchannel: {}\n",
-     "specs/x.yaml:1:10: cbamgen: unsupported spec version 2; this cbamgen reads version 1"),
-    ("name: B\nchannel: {}\n",
-     "specs/x.yaml:1:1: (root): missing required key 'cbamgen'; add 'cbamgen: 1' (the spec "
-     "format version)"),
-    ("cbamgen: 1\nname: B\nspatial: {kernel_size: 6}\n",
-     "specs/x.yaml:3:24: spatial.kernel_size: 6 is even: must be odd so 'same' padding is "
-     "symmetric (try 5 or 7)"),
-    ("cbamgen: 1\nname: B\nchannel: {reduction: '16'}\n",
-     "specs/x.yaml:3:22: channel.reduction: expected a number, got str '16'"),
-    ("cbamgen: 1\nname: B\nchannel: {reduction: 0}\n",
-     "specs/x.yaml:3:22: channel.reduction: 0 is out of range: must be > 0 and <= 1000000.0"),
-    ("cbamgen: 1\nname: B\nchannel: {excite: mlpp}\n",
-     "specs/x.yaml:3:19: channel.excite: 'mlpp' is not allowed (did you mean 'mlp'?); "
-     "expected 'mlp', 'conv1d', 'linear'"),
-    ("cbamgen: 1\nname: B\nchannel: {pools: []}\n",
-     "specs/x.yaml:3:18: channel.pools: the list is empty; give at least one pool, e.g. "
-     "'[avg, max]'"),
-    ("cbamgen: 1\nname: B\nchannel: {pools: [{type: lp, p: 0.5}]}\n",
-     "specs/x.yaml:3:33: channel.pools[0].p: 0.5 is out of range: must be >= 1 and <= 1000"),
-    ("cbamgen: 1\nname: B\nchannel: {pools: [{p: 2}]}\n",
-     "specs/x.yaml:3:19: channel.pools[0]: a pool mapping needs a 'type' key; pools: "
-     + ", ".join(POOLS)),
-    ("cbamgen: 1\nname: B\nchannel: {pools: [{type: lse, rr: 2}]}\n",
-     "specs/x.yaml:3:31: channel.pools[0].rr: unknown key 'rr' (did you mean 'r'?); allowed "
-     "here: window, type, r, normalize"),
-    ("cbamgen: 1\nname: class\nchannel: {}\n",
-     "specs/x.yaml:2:7: name: 'class' is not a CapWords Python class name (letters and "
-     "digits, starting with an upper-case ASCII letter, e.g. 'L2StochasticCBAM')"),
-    ("cbamgen: 1\nname: Exception\nchannel: {}\n",
-     "specs/x.yaml:2:7: name: 'Exception' is a Python keyword or builtin; choose another name"),
-    ("cbamgen: 1\nname: B\nchannel: {}\nfusion: add\n",
-     "specs/x.yaml:4:9: fusion: fusion 'add' combines two branches but the block has one; "
-     "remove 'fusion' or add the other branch"),
-    ("cbamgen: 1\nname: B\n",
-     "specs/x.yaml:1:1: (root): a block needs a 'channel' branch, a 'spatial' branch, or both"),
-    ("cbamgen: 1\nname: B\nchannel:\n",
-     "specs/x.yaml:3:9: channel: 'channel:' is empty; write 'channel: {}' for the default "
-     "channel branch, or remove the key"),
-    ("cbamgen: 1\nname: B\nchannel: {excite: linear, reduction: 4}\n",
-     "specs/x.yaml:3:27: channel.reduction: 'reduction' only applies to excite: mlp (this "
-     "branch uses excite: linear); remove it"),
-    ("cbamgen: 1\nname: B\nchannel: {hidden: 8, reduction: 4}\n",
-     "specs/x.yaml:3:22: channel.reduction: 'hidden' sets the width directly, so 'reduction' "
-     "has no effect; remove one of them"),
-    ("cbamgen: 1\nname: B\nchannel: {kernel_size: 3}\n",
-     "specs/x.yaml:3:11: channel.kernel_size: 'kernel_size' only applies to excite: conv1d; "
-     "remove it"),
-    ("cbamgen: 1\nname: B\nchannel: {excite: conv1d, bias: false}\n",
-     "specs/x.yaml:3:27: channel.bias: excite: conv1d has no bias (ECA-Net); remove 'bias'"),
-    ("cbamgen: 1\nname: B\nspatial: {norm_momentum: 0.9}\n",
-     "specs/x.yaml:3:11: spatial.norm_momentum: 'norm_momentum' only applies with norm: batch;"
-     " add 'norm: batch' or remove it"),
-    ("cbamgen: 1\nname: B\nchannel: {pools: [{type: avg, window: 3}]}\n",
-     "specs/x.yaml:3:31: channel.pools[0].window: window pooling is for the spatial branch "
-     "only; the channel branch pools each whole map"),
-    ("cbamgen: 1\nname: B\nchannel: {}\ntarget: tf_keras\n",
-     "specs/x.yaml:4:9: target: target 'tf_keras' is not supported yet by this cbamgen "
-     "version; use 'keras3'"),
-    ("cbamgen: 1\nname: B\nchannel: {}\ngamma: {mode: none, init: 1}\n",
-     "specs/x.yaml:4:21: gamma.init: 'init' has no effect with mode 'none'; remove it or "
-     "choose mode 'blend' or 'residual'"),
-    ("cbamgen: 1\nname: B\nchannel: {}\ngamma: {init: 1}\n",
-     "specs/x.yaml:4:8: gamma: missing required key 'mode'; add 'mode: blend', 'mode: "
-     "residual' or 'mode: none'"),
-    ("cbamgen: 1\nname: B\nspatial: {bias: 'yes'}\n",
-     "specs/x.yaml:3:17: spatial.bias: expected true or false, got text 'yes'"),
-    ("cbamgen: 1\nname: B\nchannel: {pools: [{type: mixed, alpha: 1, trainable: true}]}\n",
-     "specs/x.yaml:3:33: channel.pools[0].alpha: a trainable alpha is kept in (0, 1) by a "
-     "sigmoid, so it cannot start at 0 or 1; use e.g. 0.01 or 0.99"),
-    ("cbamgen: 1\nname: B\nname: C\nchannel: {}\n",
-     "specs/x.yaml:3:1: name: duplicate key 'name' (first given on line 2); keep one of them"),
-    ("- cbamgen: 1\n",
-     "specs/x.yaml:1:1: (root): the spec must be a mapping of keys (cbamgen, name, channel, "
-     "...), not a list"),
+    (
+        "cbamgen: 1\nname: B\nchannel:\n  pools: [l2, stocastic]\n",
+        "specs/x.yaml:4:15: channel.pools[1]: unknown pool 'stocastic' (did you mean "
+        "'stochastic'?); pools: " + ", ".join(POOLS),
+    ),
+    (
+        "cbamgen: 1\nname: B\nchanel: {}\n",
+        "specs/x.yaml:3:1: chanel: unknown key 'chanel' (did you mean 'channel'?); allowed here: "
+        "cbamgen, name, description, target, data_format, channel, spatial, fusion, gamma",
+    ),
+    (
+        "cbamgen: 2\nname: B\nchannel: {}\n",
+        "specs/x.yaml:1:10: cbamgen: unsupported spec version 2; this cbamgen reads version 1",
+    ),
+    (
+        "name: B\nchannel: {}\n",
+        "specs/x.yaml:1:1: (root): missing required key 'cbamgen'; add 'cbamgen: 1' (the spec "
+        "format version)",
+    ),
+    (
+        "cbamgen: 1\nname: B\nspatial: {kernel_size: 6}\n",
+        "specs/x.yaml:3:24: spatial.kernel_size: 6 is even: must be odd so 'same' padding is "
+        "symmetric (try 5 or 7)",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {reduction: '16'}\n",
+        "specs/x.yaml:3:22: channel.reduction: expected a number, got str '16'",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {reduction: 0}\n",
+        "specs/x.yaml:3:22: channel.reduction: 0 is out of range: must be > 0 and <= 1000000.0",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {excite: mlpp}\n",
+        "specs/x.yaml:3:19: channel.excite: 'mlpp' is not allowed (did you mean 'mlp'?); "
+        "expected 'mlp', 'conv1d', 'linear'",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {pools: []}\n",
+        "specs/x.yaml:3:18: channel.pools: the list is empty; give at least one pool, e.g. "
+        "'[avg, max]'",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {pools: [{type: lp, p: 0.5}]}\n",
+        "specs/x.yaml:3:33: channel.pools[0].p: 0.5 is out of range: must be >= 1 and <= 1000",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {pools: [{p: 2}]}\n",
+        "specs/x.yaml:3:19: channel.pools[0]: a pool mapping needs a 'type' key; pools: "
+        + ", ".join(POOLS),
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {pools: [{type: lse, rr: 2}]}\n",
+        "specs/x.yaml:3:31: channel.pools[0].rr: unknown key 'rr' (did you mean 'r'?); allowed "
+        "here: window, type, r, normalize",
+    ),
+    (
+        "cbamgen: 1\nname: class\nchannel: {}\n",
+        "specs/x.yaml:2:7: name: 'class' is not a CapWords Python class name (letters and "
+        "digits, starting with an upper-case ASCII letter, e.g. 'L2StochasticCBAM')",
+    ),
+    (
+        "cbamgen: 1\nname: Exception\nchannel: {}\n",
+        "specs/x.yaml:2:7: name: 'Exception' is a Python keyword or builtin; choose another name",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {}\nfusion: add\n",
+        "specs/x.yaml:4:9: fusion: fusion 'add' combines two branches but the block has one; "
+        "remove 'fusion' or add the other branch",
+    ),
+    (
+        "cbamgen: 1\nname: B\n",
+        "specs/x.yaml:1:1: (root): a block needs a 'channel' branch, a 'spatial' branch, or both",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel:\n",
+        "specs/x.yaml:3:9: channel: 'channel:' is empty; write 'channel: {}' for the default "
+        "channel branch, or remove the key",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {excite: linear, reduction: 4}\n",
+        "specs/x.yaml:3:27: channel.reduction: 'reduction' only applies to excite: mlp (this "
+        "branch uses excite: linear); remove it",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {hidden: 8, reduction: 4}\n",
+        "specs/x.yaml:3:22: channel.reduction: 'hidden' sets the width directly, so 'reduction' "
+        "has no effect; remove one of them",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {kernel_size: 3}\n",
+        "specs/x.yaml:3:11: channel.kernel_size: 'kernel_size' only applies to excite: conv1d; "
+        "remove it",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {excite: conv1d, bias: false}\n",
+        "specs/x.yaml:3:27: channel.bias: excite: conv1d has no bias (ECA-Net); remove 'bias'",
+    ),
+    (
+        "cbamgen: 1\nname: B\nspatial: {norm_momentum: 0.9}\n",
+        "specs/x.yaml:3:11: spatial.norm_momentum: 'norm_momentum' only applies with norm: batch;"
+        " add 'norm: batch' or remove it",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {pools: [{type: avg, window: 3}]}\n",
+        "specs/x.yaml:3:31: channel.pools[0].window: window pooling is for the spatial branch "
+        "only; the channel branch pools each whole map",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {}\ntarget: tf_keras\n",
+        "specs/x.yaml:4:9: target: target 'tf_keras' is not supported yet by this cbamgen "
+        "version; use 'keras3'",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {}\ngamma: {mode: none, init: 1}\n",
+        "specs/x.yaml:4:21: gamma.init: 'init' has no effect with mode 'none'; remove it or "
+        "choose mode 'blend' or 'residual'",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {}\ngamma: {init: 1}\n",
+        "specs/x.yaml:4:8: gamma: missing required key 'mode'; add 'mode: blend', 'mode: "
+        "residual' or 'mode: none'",
+    ),
+    (
+        "cbamgen: 1\nname: B\nspatial: {bias: 'yes'}\n",
+        "specs/x.yaml:3:17: spatial.bias: expected true or false, got text 'yes'",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {pools: [{type: mixed, alpha: 1, trainable: true}]}\n",
+        "specs/x.yaml:3:33: channel.pools[0].alpha: a trainable alpha is kept in (0, 1) by a "
+        "sigmoid, so it cannot start at 0 or 1; use e.g. 0.01 or 0.99",
+    ),
+    (
+        "cbamgen: 1\nname: B\nname: C\nchannel: {}\n",
+        "specs/x.yaml:3:1: name: duplicate key 'name' (first given on line 2); keep one of them",
+    ),
+    (
+        "- cbamgen: 1\n",
+        "specs/x.yaml:1:1: (root): the spec must be a mapping of keys (cbamgen, name, channel, "
+        "...), not a list",
+    ),
     ("", "specs/x.yaml:1:1: (root): the spec is empty; start with 'cbamgen: 1'"),
-    ("cbamgen: 1\nname: [B\n",
-     "specs/x.yaml:3:1: (root): YAML syntax error: expected ',' or ']', but got '<stream end>'"),
-    ("cbamgen: 1\nname: B\nspatial: {kernel_size: 1000000001}\n",
-     "specs/x.yaml:3:24: spatial.kernel_size: 1000000001 is out of range: must be >= 1 and "
-     "<= 63"),
-    ("cbamgen: 1\nname: B\nchannel: {pools: [{type: lse, r: .nan}]}\n",
-     "specs/x.yaml:3:34: channel.pools[0].r: expected a finite number, got nan"),
+    (
+        "cbamgen: 1\nname: [B\n",
+        "specs/x.yaml:3:1: (root): YAML syntax error: expected ',' or ']', but got '<stream end>'",
+    ),
+    (
+        "cbamgen: 1\nname: B\nspatial: {kernel_size: 1000000001}\n",
+        "specs/x.yaml:3:24: spatial.kernel_size: 1000000001 is out of range: must be >= 1 and "
+        "<= 63",
+    ),
+    (
+        "cbamgen: 1\nname: B\nchannel: {pools: [{type: lse, r: .nan}]}\n",
+        "specs/x.yaml:3:34: channel.pools[0].r: expected a finite number, got nan",
+    ),
 ]
 
 
@@ -177,7 +243,10 @@ def test_every_error_of_a_file_is_reported_in_one_run():
           norm: bach
     """)
     assert [line.split(": ")[1] for line in lines] == [
-        "channel.pools[1]", "channel.excite", "spatial.kernel_size", "spatial.norm",
+        "channel.pools[1]",
+        "channel.excite",
+        "spatial.kernel_size",
+        "spatial.norm",
     ]
 
 
