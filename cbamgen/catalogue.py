@@ -8,7 +8,7 @@ one function in :mod:`cbamgen.reference`, and the tests pick it up from this reg
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Tag
 
@@ -184,8 +184,11 @@ def _pool_tag(value: Any) -> str | None:
     )
 
 
+_TAGGED = tuple(Annotated[cls, Tag(name)] for name, cls in POOLS.items())
+
+#: A pool in a spec: a bare name or a mapping, dispatched on ``type`` to its model.
 PoolSpec = Annotated[
-    tuple(Annotated[cls, Tag(name)] for name, cls in POOLS.items()),  # noqa: UP007
+    Union[_TAGGED],  # noqa: UP007 (a Union built from the registry has no | spelling)
     Discriminator(
         _pool_tag,
         custom_error_type="unknown_pool",
