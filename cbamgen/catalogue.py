@@ -51,6 +51,8 @@ class Pool(BaseModel):
         changed = [
             f"{k}={v}" for k, v in self.settings().items() if defaults.get(k) != v
         ]
+        if self.window is not None:
+            changed.append(f"window={self.window}")
         return f"{self.kind}({', '.join(changed)})" if changed else self.kind
 
 

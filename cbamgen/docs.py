@@ -58,7 +58,13 @@ def _wrap(
 def pool_doc(pool: Pool) -> str:
     """A helper's docstring: what it computes, how it trains, where it comes from."""
     cls = type(pool)
-    paragraphs = [f"{cls.title[0].upper()}{cls.title[1:]} over `axis`: {cls.formula}."]
+    region = (
+        "`axis`"
+        if pool.window is None
+        else "each pixel's window x window neighbourhood"
+    )
+    title = f"{cls.title[0].upper()}{cls.title[1:]}"
+    paragraphs = [f"{title} over {region}: {cls.formula}."]
     if cls.training != Pool.training:
         paragraphs.append(f"Training: {cls.training}.")
     if cls.citation:
@@ -139,6 +145,15 @@ def _spatial_lines(branch: SpatialBranch) -> list[str]:
     return [
         f"Spatial attention ({CBAM}):",
         f"    m_k = pool_k(x) across channels at each pixel; pools: {_pool_names(branch.pools)}",
+        *(
+            [
+                "    (a pool with a window pools each channel over its window x window "
+                "neighbourhood instead, stride 1, 'same' size: C maps; cells outside the map "
+                "take no part)"
+            ]
+            if any(p.window is not None for p in branch.pools)
+            else []
+        ),
         f"    s = {branch.gate}({conv})",
         "    S(x) = x * s, broadcast over channels",
     ]
@@ -181,7 +196,7 @@ def weights_table(spec: Spec) -> list[tuple[str, str]]:
     sp = spec.spatial
     if sp is not None:
         k = sp.kernel_size
-        rows.append(("spatial_conv/kernel", f"({k}, {k}, {len(sp.pools)}, 1)"))
+        rows.append(("spatial_conv/kernel", f"({k}, {k}, {conv_inputs(sp.pools)}, 1)"))
         if sp.bias:
             rows.append(("spatial_conv/bias", "(1,)"))
         if sp.norm == "batch":
@@ -193,6 +208,15 @@ def weights_table(spec: Spec) -> list[tuple[str, str]]:
     if spec.gamma_mode != "none":
         rows.append(("gamma", "()"))
     return rows
+
+
+def conv_inputs(pools: list[Pool], channels: str = "C") -> str:
+    """Input maps of the spatial conv: one per pool across channels, C per window pool."""
+    windows = sum(pool.window is not None for pool in pools)
+    singles = len(pools) - windows
+    terms = [channels if windows == 1 else f"{windows} * {channels}"] if windows else []
+    terms += [str(singles)] if singles else []
+    return " + ".join(terms)
 
 
 def _pool_weight_rows(branch: str, pools: list[Pool]) -> list[tuple[str, str]]:

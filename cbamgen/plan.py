@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import docs
-from .catalogue import Pool
+from .catalogue import POOLS, Pool
 from .spec import ChannelBranch, SpatialBranch, Spec
 
 
@@ -36,7 +36,10 @@ class Helper:
     doc: str = ""
     library: str = "pools"  # the template file holding the macro: "pools" or "helpers"
     reduce: str = "mean"  # lp / lse: "mean" or "sum" normalisation
-    weights: str = "relu"  # stochastic: "relu" or "softmax"
+    # _neighbourhoods: the layout's padding, one-channel probe and spatial index prefix
+    padding: str = ""
+    probe: str = ""
+    index: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,9 @@ class SpatialPlan:
     weights: tuple[PoolWeight, ...]
     channel_axis: int
     data_format: str
-    maps: int
+    maps: (
+        str  # input maps of the spatial conv: 1 per channel-reducing pool, C per window
+    )
     bias: bool
     norm: bool
     gate: str
@@ -110,17 +115,25 @@ class Plan:
 #: Helper name for each pool variant. Parameters that do not change the code (p, r, alpha)
 #: are arguments; those that do (normalisation, weighting) select a variant.
 def _helper_for(pool: Pool) -> Helper:
+    """The helper computing ``pool``: one per kind, variant and window/no window.
+
+    Parameters that only change numbers (p, r, alpha, window size) are arguments; those
+    that change the code (normalisation, stochastic weighting, windows) pick a helper.
+    """
     kind = pool.kind
-    doc = docs.pool_doc(pool)
+    stem = {"softpool": "soft"}.get(kind, kind)
+    reduce = "mean"
+    macro = kind
     if kind in ("lp", "lse"):
-        suffix = "_sum" if pool.normalize == "sum" else ""
-        return Helper(kind, f"_{kind}{suffix}_pool", doc, reduce=pool.normalize)
-    if kind == "stochastic":
-        prefix = "_softmax" if pool.weights == "softmax" else ""
-        return Helper(kind, f"{prefix}_stochastic_pool", doc, weights=pool.weights)
-    if kind == "softpool":
-        return Helper(kind, "_soft_pool", doc)
-    return Helper(kind, f"_{kind}_pool", doc)
+        reduce = pool.normalize
+        stem += "_sum" if reduce == "sum" else ""
+    if kind == "stochastic" and pool.weights == "softmax":
+        stem = "softmax_stochastic"
+        macro = "softmax_stochastic"
+    window = pool.window is not None
+    name = f"_{stem}_window_pool" if window else f"_{stem}_pool"
+    macro += "_window" if window else ""
+    return Helper(macro, name, docs.pool_doc(pool), reduce=reduce)
 
 
 def _pool_arg(branch: str, index: int, param: str) -> str:
@@ -132,7 +145,12 @@ def _pools(branch: str, pools: list[Pool], axis: int):
     calls, weights, args = [], [], []
     for index, pool in enumerate(pools):
         helper = _helper_for(pool)
-        kwargs: list[tuple[str, str]] = [("axis", str(axis))]
+        if pool.window is None:
+            kwargs: list[tuple[str, str]] = [("axis", str(axis))]
+        else:
+            window_arg = _pool_arg(branch, index, "window")
+            args.append(Arg(window_arg, py(pool.window)))
+            kwargs = [("window", f"self.{window_arg}")]
         learnable = pool.learnable()
         for param in pool.numeric:
             name = _pool_arg(branch, index, param)
@@ -223,7 +241,7 @@ def _channel(
     return plan, args + pool_args, helpers
 
 
-def _map_shape(channel_axis: int, maps: int) -> str:
+def _map_shape(channel_axis: int, maps: int | str) -> str:
     return (
         f"(None, None, None, {maps})"
         if channel_axis == -1
@@ -244,7 +262,7 @@ def _spatial(spec: Spec, branch: SpatialBranch) -> tuple[SpatialPlan, list[Arg]]
             Arg("norm_momentum", py(branch.norm_momentum)),
             Arg("norm_epsilon", py(branch.norm_epsilon)),
         ]
-    maps = len(branch.pools)
+    maps = docs.conv_inputs(branch.pools, "channels")
     plan = SpatialPlan(
         calls=calls,
         weights=weights,
@@ -260,18 +278,49 @@ def _spatial(spec: Spec, branch: SpatialBranch) -> tuple[SpatialPlan, list[Arg]]
     return plan, args + pool_args
 
 
-def _helpers(spec: Spec, extra: list[Helper]) -> tuple[Helper, ...]:
-    """Each helper once, block helpers first, then pools in catalogue order."""
-    from .catalogue import POOLS
+_NEIGHBOURHOOD_LAYOUT = {
+    "channels_last": (
+        "[(0, 0), (half, half), (half, half), (0, 0)]",
+        "x[:1, :, :, :1]",
+        "rows, cols",
+    ),
+    "channels_first": (
+        "[(0, 0), (0, 0), (half, half), (half, half)]",
+        "x[:1, :1]",
+        ":, rows, cols",
+    ),
+}
 
+
+def _helpers(spec: Spec, extra: list[Helper]) -> tuple[Helper, ...]:
+    """Each helper once: block helpers first, then pools in catalogue order."""
     order = list(POOLS)
-    pools: dict[str, Helper] = {}
-    for branch in (spec.channel, spec.spatial):
-        for pool in branch.pools if branch is not None else ():
-            helper = _helper_for(pool)
-            pools.setdefault(helper.name, helper)
-    ranked = sorted(pools.values(), key=lambda h: (order.index(h.macro), h.name))
-    return tuple(extra) + tuple(ranked)
+    pools: dict[str, tuple[int, Helper]] = {}
+    all_pools = [
+        p for b in (spec.channel, spec.spatial) if b is not None for p in b.pools
+    ]
+    for pool in all_pools:
+        helper = _helper_for(pool)
+        pools.setdefault(helper.name, (order.index(pool.kind), helper))
+    shared = list(extra)
+    if any(pool.window is not None for pool in all_pools):
+        padding, probe, index = _NEIGHBOURHOOD_LAYOUT[spec.data_format]
+        shared.append(
+            Helper(
+                "neighbourhoods",
+                "_neighbourhoods",
+                library="helpers",
+                padding=padding,
+                probe=probe,
+                index=index,
+            )
+        )
+    if any(pool.kind == "stochastic" for pool in all_pools):
+        shared.append(Helper("weighted_sample", "_weighted_sample", library="helpers"))
+    ranked = [
+        helper for _, helper in sorted(pools.values(), key=lambda p: (p[0], p[1].name))
+    ]
+    return tuple(shared) + tuple(ranked)
 
 
 def plan(spec: Spec, spec_path: str) -> Plan:

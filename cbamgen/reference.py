@@ -100,6 +100,22 @@ def pool(spec_pool, x, axis, weights: Weights, name: str):
     return POOL_FUNCTIONS[spec_pool.kind](x, axis, **settings)
 
 
+def window_pool(spec_pool, x, weights: Weights, name: str):
+    """x (B, H, W, C) -> (B, H, W, C): the pool over each channel's window x window
+    neighbourhood of every pixel, the window clipped at the borders of the map."""
+    batch, height, width, channels = x.shape
+    half = spec_pool.window // 2
+    out = np.empty(x.shape)
+    for i in range(height):
+        for j in range(width):
+            region = x[
+                :, max(i - half, 0) : i + half + 1, max(j - half, 0) : j + half + 1
+            ]
+            region = region.reshape(batch, -1, channels)
+            out[:, i, j, :] = pool(spec_pool, region, 1, weights, name)
+    return out
+
+
 # ---------------------------------------------------------------------- activations
 
 
@@ -222,14 +238,16 @@ def channel_attention(branch: ChannelBranch, x, weights: Weights):
 
 
 def spatial_attention(branch: SpatialBranch, x, weights: Weights):
-    """x (B, H, W, C) -> x * s, s (B, H, W, 1) from maps pooled across channels."""
-    maps = np.stack(
-        [
-            pool(p, x, -1, weights, f"spatial_pool{i}")
-            for i, p in enumerate(branch.pools)
-        ],
-        axis=-1,
-    )
+    """x (B, H, W, C) -> x * s, s (B, H, W, 1) from maps pooled across channels (one
+    per pool) or, for window pools, over each channel's neighbourhoods (C per pool)."""
+    maps = []
+    for index, spec_pool in enumerate(branch.pools):
+        name = f"spatial_pool{index}"
+        if spec_pool.window is None:
+            maps.append(pool(spec_pool, x, -1, weights, name)[..., None])
+        else:
+            maps.append(window_pool(spec_pool, x, weights, name))
+    maps = np.concatenate(maps, axis=-1)
     z = conv2d_same(
         maps,
         weights["spatial_conv/kernel"],

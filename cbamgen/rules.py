@@ -130,14 +130,6 @@ def _spatial(branch: SpatialBranch) -> Iterator[Problem]:
                     "'norm: batch' or remove it",
                     True,
                 )
-    for index, pool in enumerate(branch.pools):
-        if pool.window is not None:
-            yield (
-                ("spatial", "pools", index, "window"),
-                "window pooling is not supported "
-                "yet by this cbamgen version; remove 'window'",
-                True,
-            )
     yield from _pool_rules("spatial", branch.pools)
 
 

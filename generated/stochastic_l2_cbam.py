@@ -93,6 +93,31 @@ def _hidden_units(channels, reduction, divisor, min_hidden):
     return max(units, divisor, min_hidden)
 
 
+def _weighted_sample(x, weights, axis, training, seed_generator):
+    """Stochastic pooling over `axis` (kept, size 1), given non-negative weights.
+
+    Inference: the probability-weighted mean sum(w x) / sum(w). Training: one element
+    x_l per region, drawn with probability w_l / sum(w); the gradient reaches x_l only.
+    A region whose weights are all zero gives 0.
+    """
+    if not training:
+        total = ops.sum(weights, axis=axis, keepdims=True)
+        weighted = ops.sum(weights * x, axis=axis, keepdims=True)
+        return weighted / ops.where(total > 0, total, 1.0)
+    # Inverse-CDF sampling with one uniform draw u per region: the sample is the first
+    # element whose running weight sum exceeds u * total. A few passes over memory,
+    # and it compiles under XLA.
+    cumulative = ops.cumsum(weights, axis=axis)
+    total = ops.max(cumulative, axis=axis, keepdims=True)
+    threshold = keras.random.uniform(ops.shape(total), seed=seed_generator) * total
+    index = ops.sum(
+        ops.cast(cumulative <= threshold, "int32"), axis=axis, keepdims=True
+    )
+    index = ops.minimum(index, ops.shape(x)[axis] - 1)
+    sample = ops.take_along_axis(x, index, axis=axis)
+    return ops.where(total > 0, sample, 0.0)
+
+
 def _l2_pool(x, axis):
     """L2 (root-mean-square) pooling over `axis`: sqrt(mean(x_i^2)), i.e. lp with p=2,
     normalize=mean.
@@ -116,23 +141,7 @@ def _stochastic_pool(x, axis, training, seed_generator):
 
         Zeiler & Fergus 2013, arXiv:1301.3557.
     """
-    weights = ops.relu(x)
-    if not training:
-        total = ops.sum(weights, axis=axis, keepdims=True)
-        weighted = ops.sum(weights * x, axis=axis, keepdims=True)
-        return weighted / ops.where(total > 0, total, 1.0)
-    # Inverse-CDF sampling with one uniform draw u per region: the sample is the first
-    # element whose running weight sum exceeds u * total. A few passes over memory,
-    # and it compiles under XLA.
-    cumulative = ops.cumsum(weights, axis=axis)
-    total = ops.max(cumulative, axis=axis, keepdims=True)
-    threshold = keras.random.uniform(ops.shape(total), seed=seed_generator) * total
-    index = ops.sum(
-        ops.cast(cumulative <= threshold, "int32"), axis=axis, keepdims=True
-    )
-    index = ops.minimum(index, ops.shape(x)[axis] - 1)
-    sample = ops.take_along_axis(x, index, axis=axis)
-    return ops.where(total > 0, sample, 0.0)
+    return _weighted_sample(x, ops.relu(x), axis, training, seed_generator)
 
 
 @keras.saving.register_keras_serializable(package="cbamgen")

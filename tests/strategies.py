@@ -72,6 +72,8 @@ def pools(draw, allow_window: bool = False) -> Any:
         and settings.get("alpha", 0.5) in (0, 1)
     ):
         settings["alpha"] = 0.5
+    if allow_window and draw(st.integers(0, 3)) == 0:
+        settings["window"] = draw(st.sampled_from([1, 3, 5]))
     if not settings and draw(st.booleans()):
         return kind
     return {"type": kind, **settings}
@@ -104,7 +106,7 @@ def channel_branches(draw) -> dict[str, Any]:
 @st.composite
 def spatial_branches(draw) -> dict[str, Any]:
     branch: dict[str, Any] = {
-        "pools": draw(st.lists(pools(), min_size=1, max_size=3)),
+        "pools": draw(st.lists(pools(allow_window=True), min_size=1, max_size=3)),
         "kernel_size": draw(st.sampled_from([1, 3, 5, 7])),
         "dilation": draw(st.sampled_from([1, 2])),
         "bias": draw(st.booleans()),

@@ -63,6 +63,48 @@ EXPECTED_WEIGHTS = {
         "channel_out/kernel",
         "channel_out/bias",
     },
+    "seed_new_cbam": {
+        "channel_hidden/kernel",
+        "channel_hidden/bias",
+        "channel_out/kernel",
+        "channel_out/bias",
+        "spatial_conv/kernel",
+        "spatial_conv/bias",
+        "gamma",
+    },
+    "cbam_avg_only": {
+        "channel_hidden/kernel",
+        "channel_out/kernel",
+        "spatial_conv/kernel",
+    },
+    "light_cbam": {
+        "channel_hidden/kernel",
+        "channel_out/kernel",
+        "spatial_conv/kernel",
+        "spatial_norm/gamma",
+        "spatial_norm/beta",
+        "spatial_norm/moving_mean",
+        "spatial_norm/moving_variance",
+    },
+    "se": {
+        "channel_hidden/kernel",
+        "channel_hidden/bias",
+        "channel_out/kernel",
+        "channel_out/bias",
+    },
+    "ese": {"channel_out/kernel", "channel_out/bias"},
+    "eca": {"channel_conv1d/kernel"},
+    "gem_cbam": {
+        "channel_hidden/kernel",
+        "channel_out/kernel",
+        "spatial_conv/kernel",
+        "channel_pool0_p",
+    },
+    "softpool_cbam": {
+        "channel_hidden/kernel",
+        "channel_out/kernel",
+        "spatial_conv/kernel",
+    },
 }
 
 
@@ -83,8 +125,11 @@ def test_weight_names_are_stable(path):
     assert set(named_weights(layer)) == EXPECTED_WEIGHTS[path.stem]
 
 
+WITH_MLP = [p for p in BUNDLED if (s := load_spec(p).channel) and s.excite == "mlp"]
+
+
 @pytest.mark.parametrize("channels", [1, 8, 40, 48, 256])
-@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", WITH_MLP, ids=lambda p: p.stem)
 def test_hidden_width_follows_the_spec_rule(path, channels):
     spec, layer = bundled_layer(path)
     layer.build((None, 4, 4, channels))
@@ -333,3 +378,30 @@ def test_save_and_load_in_a_fresh_process(tmp_path):
     )
     assert refused.returncode == 3, refused.stdout + refused.stderr[-2000:]
     assert "LOAD FAILED" in refused.stdout
+
+
+@pytest.mark.parametrize(
+    "stem, channels, expected",
+    [
+        ("se", 40, {"channel_hidden/kernel": (40, 8)}),  # timm: make_divisible(2.5, 8)
+        ("se", 256, {"channel_hidden/kernel": (256, 16)}),
+        ("timm_cbam", 40, {"channel_hidden/kernel": (40, 3)}),  # nearest of 2.5
+        ("cbam_official", 40, {"channel_hidden/kernel": (40, 2)}),  # floor of 2.5
+        ("cbam", 8, {"channel_hidden/kernel": (8, 1)}),  # never 0 units
+        ("seed_channel_stochastic_l2", 16, {"channel_hidden/kernel": (32, 32)}),
+        (
+            "seed_new_cbam",
+            32,
+            {"channel_hidden/kernel": (96, 2), "spatial_conv/kernel": (1, 1, 64, 1)},
+        ),
+        ("eca", 64, {"channel_conv1d/kernel": (3, 1, 1)}),
+        ("eca", 256, {"channel_conv1d/kernel": (5, 1, 1)}),
+        ("light_cbam", 32, {"spatial_conv/kernel": (7, 7, 1, 1)}),
+        ("ese", 24, {"channel_out/kernel": (24, 24)}),
+    ],
+)
+def test_bundled_blocks_have_the_published_shapes(stem, channels, expected):
+    _, layer = bundled_layer(Path(f"specs/{stem}.yaml"))
+    layer.build((None, 8, 8, channels))
+    shapes = {k: v.shape for k, v in named_weights(layer).items()}
+    assert {k: shapes[k] for k in expected} == expected

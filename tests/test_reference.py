@@ -148,3 +148,14 @@ def test_conv1d_same_by_hand():
 def test_hard_sigmoid_is_the_keras3_pytorch_form():
     z = np.array([-3.0, 0.0, 1.5, 3.0])
     assert list(reference.hard_sigmoid(z)) == [0.0, 0.5, 0.75, 1.0]
+
+
+def test_window_pool_is_clipped_at_the_borders():
+    x = np.arange(9.0).reshape(1, 3, 3, 1)
+    avg3 = POOLS["avg"](type="avg", window=3)
+    out = reference.window_pool(avg3, x, {}, "w")[0, :, :, 0]
+    assert out[0, 0] == np.mean([0, 1, 3, 4])  # the corner's window holds 4 cells
+    assert out[0, 1] == np.mean([0, 1, 2, 3, 4, 5])
+    assert out[1, 1] == np.mean(range(9))
+    max3 = POOLS["max"](type="max", window=3)
+    assert reference.window_pool(max3, -x, {}, "w")[0, 0, 0, 0] == 0.0

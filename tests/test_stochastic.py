@@ -160,3 +160,36 @@ def test_layer_samples_in_training_and_averages_in_inference():
     trained = np.asarray(layer(x, training=True))
     assert not np.allclose(trained, inference)
     np.testing.assert_array_equal(trained, np.asarray(twin(x, training=True)))
+
+
+WINDOW_SPEC = """
+cbamgen: 1
+name: WindowSampler
+spatial:
+  pools: [{type: stochastic, window: 3}, {type: stochastic, weights: softmax, window: 3}]
+"""
+
+
+@pytest.mark.parametrize(
+    "helper", ["_stochastic_window_pool", "_softmax_stochastic_window_pool"]
+)
+def test_window_sampling_draws_from_each_pixels_own_window(helper):
+    from cbamgen.render import render_source
+
+    window_module = import_source(render_source(spec_from_yaml(WINDOW_SPEC), "w.yaml"))
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2, 5, 6, 3)).astype(np.float32)
+    out = np.asarray(
+        getattr(window_module, helper)(
+            x, window=3, training=True, seed_generator=keras.random.SeedGenerator(1)
+        )
+    )
+    assert out.shape == x.shape
+    for b, i, j, c in np.ndindex(*x.shape):
+        window = x[b, max(i - 1, 0) : i + 2, max(j - 1, 0) : j + 2, c]
+        if helper == "_stochastic_window_pool" and not (window > 0).any():
+            assert out[b, i, j, c] == 0.0
+        else:
+            assert np.isclose(window, out[b, i, j, c]).any()
+            if helper == "_stochastic_window_pool":
+                assert out[b, i, j, c] > 0  # zero-weight cells are never drawn
