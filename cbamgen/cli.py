@@ -123,6 +123,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return OK
 
 
+def _cmd_pools(args: argparse.Namespace) -> int:
+    from . import listing
+
+    sys.stdout.write(listing.markdown() if args.markdown else listing.text())
+    return OK
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="cbamgen",
@@ -162,6 +169,11 @@ def parser() -> argparse.ArgumentParser:
             help="directory of generated files (default: generated)",
         )
         sub.set_defaults(handler=handler)
+    pools = commands.add_parser(
+        "pools", help="list every pool: formula, parameters, training behaviour, source"
+    )
+    pools.add_argument("--markdown", action="store_true", help="as the docs' table")
+    pools.set_defaults(handler=_cmd_pools)
     return main
 
 

@@ -348,7 +348,8 @@ def plan(spec: Spec, spec_path: str) -> Plan:
         w.logit for b in (channel, spatial) if b is not None for w in b.weights
     ]
     needs_math = any(logit_weights) or (channel is not None and channel.adaptive_kernel)
-    imports = (["import math"] if needs_math else []) + [
+    # Standard library first, a blank line, then keras (isort's grouping).
+    imports = (["import math", ""] if needs_math else []) + [
         "import keras",
         "from keras import ops",
     ]

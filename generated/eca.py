@@ -54,6 +54,7 @@ Spec:
 """
 
 import math
+
 import keras
 from keras import ops
 

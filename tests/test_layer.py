@@ -231,7 +231,8 @@ channel:
   reduction: 1  # 8 hidden units: with one, a dead ReLU could hide a pool's gradient
 spatial:
   pools: [avg, max, l2, {type: lp, p: 3, normalize: sum}, lse, stochastic, gem, mixed,
-          softpool]
+          softpool, {type: stochastic, window: 3}, {type: lse, window: 3},
+          {type: gem, window: 5}, {type: softpool, window: 3}, {type: lp, window: 3}]
   norm: batch
 gamma: {mode: blend, init: 0.5}
 """
