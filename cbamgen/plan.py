@@ -95,7 +95,6 @@ class SpatialPlan:
 
 @dataclass(frozen=True)
 class Plan:
-    header: str
     docstring: str
     class_name: str
     class_summary: str
@@ -323,8 +322,8 @@ def _helpers(spec: Spec, extra: list[Helper]) -> tuple[Helper, ...]:
     return tuple(shared) + tuple(ranked)
 
 
-def plan(spec: Spec, spec_path: str) -> Plan:
-    """Compute everything the templates print for ``spec`` read from ``spec_path``."""
+def plan(spec: Spec) -> Plan:
+    """Compute everything the templates print for ``spec``."""
     args: list[Arg] = []
     extra_helpers: list[Helper] = []
     channel = spatial = None
@@ -354,7 +353,6 @@ def plan(spec: Spec, spec_path: str) -> Plan:
         "from keras import ops",
     ]
     return Plan(
-        header=docs.header(spec_path),
         docstring=docs.module_docstring(spec),
         class_name=spec.name,
         class_summary=docs.class_summary(spec),

@@ -14,6 +14,7 @@ from pathlib import Path
 import black
 import jinja2
 
+from . import header
 from .plan import plan
 from .spec import Spec
 
@@ -71,9 +72,10 @@ def _close_method_gaps(text: str) -> str:
 def render_source(spec: Spec, spec_path: str) -> str:
     """The generated module for ``spec``; ``spec_path`` is named in its header line."""
     template = environment().get_template(f"{spec.target}/module.py.j2")
-    raw = _close_method_gaps(template.render(plan=plan(spec, spec_path)))
+    raw = _close_method_gaps(template.render(plan=plan(spec)))
     try:
-        source = black.format_str(raw, mode=BLACK_MODE)
+        body = black.format_str(raw, mode=BLACK_MODE)
+        source = header.attach(spec_path, body)
         ast.parse(source)
     except (black.InvalidInput, SyntaxError) as exc:
         raise RenderError(

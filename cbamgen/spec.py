@@ -55,25 +55,51 @@ def _pool_list(default: tuple[str, ...]):
     )
 
 
+def _doc(default: Any, text: str) -> Any:
+    return Field(default, description=text)
+
+
 class ChannelBranch(BaseModel):
     """Channel attention: pool each channel's map to descriptors, excite, gate channels."""
 
     model_config = STRICT
 
-    pools: Annotated[list[PoolSpec], _pool_list(DEFAULT_CHANNEL_POOLS)]
-    combine: Literal["sum", "concat"] = "sum"
-    excite: Literal["mlp", "conv1d", "linear"] = "mlp"
-    reduction: number(gt=0, le=1e6) = 16
-    hidden: number(integer=True, ge=1, le=1_000_000) | None = None
-    rounding: Literal["floor", "nearest"] = "floor"
-    divisor: number(integer=True, ge=1, le=4096) = 1
-    min_hidden: number(integer=True, ge=1, le=1_000_000) = 1
-    activation: Literal["relu", "gelu", "silu", "tanh"] = "relu"
-    bias: bool = True
-    kernel_size: number(integer=True, ge=1, le=63, odd=True, also=("adaptive",)) = (
-        "adaptive"
+    pools: Annotated[
+        list[PoolSpec],
+        _pool_list(DEFAULT_CHANNEL_POOLS),
+        Field(
+            description="pools giving one descriptor per channel (see cbamgen pools)"
+        ),
+    ]
+    combine: Literal["sum", "concat"] = _doc(
+        "sum", "sum: excite each descriptor, add (CBAM); concat: excite them joined"
     )
-    gate: Literal["sigmoid", "hard_sigmoid"] = "sigmoid"
+    excite: Literal["mlp", "conv1d", "linear"] = _doc(
+        "mlp", "mlp: Dense-act-Dense; linear: one Dense (eSE); conv1d: ECA-Net"
+    )
+    reduction: number(gt=0, le=1e6) = _doc(16, "mlp: hidden width from C / reduction")
+    hidden: number(integer=True, ge=1, le=1_000_000) | None = _doc(
+        None, "mlp: explicit hidden width (replaces reduction and its rounding keys)"
+    )
+    rounding: Literal["floor", "nearest"] = _doc(
+        "floor", "mlp: round C / reduction down (CBAM) or to nearest (timm)"
+    )
+    divisor: number(integer=True, ge=1, le=4096) = _doc(
+        1, "mlp: hidden width is a multiple of this"
+    )
+    min_hidden: number(integer=True, ge=1, le=1_000_000) = _doc(
+        1, "mlp: hidden width is at least this"
+    )
+    activation: Literal["relu", "gelu", "silu", "tanh"] = _doc(
+        "relu", "mlp: hidden activation (gelu is the exact erf form)"
+    )
+    bias: bool = _doc(True, "biases in the Dense layers (mlp, linear)")
+    kernel_size: number(integer=True, ge=1, le=63, odd=True, also=("adaptive",)) = _doc(
+        "adaptive", "conv1d: odd kernel size, or adaptive (ECA-Net's rule from C)"
+    )
+    gate: Literal["sigmoid", "hard_sigmoid"] = _doc(
+        "sigmoid", "the attention gate; hard_sigmoid(z) = clip(z / 6 + 1/2, 0, 1)"
+    )
 
 
 class SpatialBranch(BaseModel):
@@ -81,14 +107,29 @@ class SpatialBranch(BaseModel):
 
     model_config = STRICT
 
-    pools: Annotated[list[PoolSpec], _pool_list(DEFAULT_SPATIAL_POOLS)]
-    kernel_size: number(integer=True, ge=1, le=63, odd=True) = 7
-    dilation: number(integer=True, ge=1, le=32) = 1
-    bias: bool = True
-    norm: Literal["none", "batch"] = "none"
-    norm_momentum: number(ge=0, lt=1) = 0.99
-    norm_epsilon: number(gt=0, le=1) = 1e-5
-    gate: Literal["sigmoid", "hard_sigmoid"] = "sigmoid"
+    pools: Annotated[
+        list[PoolSpec],
+        _pool_list(DEFAULT_SPATIAL_POOLS),
+        Field(
+            description="pools giving one map each, in conv input order; window: k "
+            "pools each channel over k x k neighbourhoods instead"
+        ),
+    ]
+    kernel_size: number(integer=True, ge=1, le=63, odd=True) = _doc(
+        7, "odd kernel size of the conv that makes the attention map"
+    )
+    dilation: number(integer=True, ge=1, le=32) = _doc(1, "dilation of that conv")
+    bias: bool = _doc(True, "bias of that conv")
+    norm: Literal["none", "batch"] = _doc(
+        "none", "batch: BatchNormalization after the conv (CBAM's code, timm)"
+    )
+    norm_momentum: number(ge=0, lt=1) = _doc(
+        0.99, "norm: batch; Keras momentum (PyTorch 0.01 = Keras 0.99)"
+    )
+    norm_epsilon: number(gt=0, le=1) = _doc(1e-5, "norm: batch; epsilon")
+    gate: Literal["sigmoid", "hard_sigmoid"] = _doc(
+        "sigmoid", "the attention gate; hard_sigmoid(z) = clip(z / 6 + 1/2, 0, 1)"
+    )
 
 
 class Gamma(BaseModel):
@@ -96,8 +137,10 @@ class Gamma(BaseModel):
 
     model_config = STRICT
 
-    mode: Literal["blend", "residual", "none"]
-    init: number(ge=-1e6, le=1e6) = 0.0
+    mode: Literal["blend", "residual", "none"] = Field(
+        description="blend: (1 - g) x + g y; residual: x + g y; none: y"
+    )
+    init: number(ge=-1e6, le=1e6) = _doc(0.0, "the starting value of gamma")
 
 
 class Spec(BaseModel):
@@ -105,17 +148,29 @@ class Spec(BaseModel):
 
     model_config = STRICT
 
-    cbamgen: Annotated[Any, AfterValidator(_version)]
-    name: Annotated[text(max_length=100), AfterValidator(_class_name)]
-    description: text(max_length=10_000) | None = None
-    target: Literal["keras3", "tf_keras"] = "keras3"
-    data_format: Literal["channels_last", "channels_first"] = "channels_last"
-    channel: ChannelBranch | None = None
-    spatial: SpatialBranch | None = None
-    fusion: Literal["sequential", "spatial_first", "add", "multiply", "mean"] = (
-        "sequential"
+    cbamgen: Annotated[Any, AfterValidator(_version)] = Field(
+        description="spec format version: 1",
+        json_schema_extra={"const": 1},
     )
-    gamma: Gamma | None = None
+    name: Annotated[text(max_length=100), AfterValidator(_class_name)] = Field(
+        description="the generated class name (CapWords)",
+        json_schema_extra={"pattern": "^[A-Z][A-Za-z0-9]*$"},
+    )
+    description: text(max_length=10_000) | None = _doc(
+        None, "free text for the generated docstring"
+    )
+    target: Literal["keras3", "tf_keras"] = _doc(
+        "keras3", "keras3: Keras 3, any backend; tf_keras: Keras 2 (not rendered yet)"
+    )
+    data_format: Literal["channels_last", "channels_first"] = _doc(
+        "channels_last", "input layout: (B, H, W, C) or (B, C, H, W)"
+    )
+    channel: ChannelBranch | None = _doc(None, "channel attention; absent: none")
+    spatial: SpatialBranch | None = _doc(None, "spatial attention; absent: none")
+    fusion: Literal["sequential", "spatial_first", "add", "multiply", "mean"] = _doc(
+        "sequential", "S(C(x)), C(S(x)), C(x) + S(x), C(x) * S(x) or their mean"
+    )
+    gamma: Gamma | None = _doc(None, "optional learnable gate: {mode, init}")
 
     @property
     def gamma_mode(self) -> str:

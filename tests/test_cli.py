@@ -122,5 +122,8 @@ def test_unwritable_output_is_a_clean_error(project):
     (project / "generated").write_text("a file where a directory should be")
     result = run("render", "specs/cbam.yaml", cwd=project)
     assert result.returncode == 2
-    assert result.stderr.startswith("cbamgen: cannot write:")
+    assert result.stderr == (
+        "cbamgen: cannot write generated/cbam.py: generated is a file, not a directory; "
+        "no file was changed\n"
+    )
     assert "Traceback" not in result.stderr
