@@ -42,7 +42,12 @@ class Diagnostic:
     message: str
 
     def format(self, filename: str) -> str:
-        return f"{filename}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}"
+        """One line, always: characters a terminal would not show as text are escaped."""
+        text = f"{filename}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}"
+        return "".join(
+            c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+            for c in text
+        )
 
 
 class SpecError(Exception):

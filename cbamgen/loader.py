@@ -12,7 +12,7 @@ from . import rules
 from .catalogue import POOLS
 from .errors import Diagnostic, KeyPath, SpecError, did_you_mean, one_of
 from .spec import ChannelBranch, Gamma, SpatialBranch, Spec
-from .yamlsource import Source, YamlError, decode, parse
+from .yamlsource import MAX_BYTES, Source, YamlError, decode, parse
 
 _SECTIONS: dict[str, type[BaseModel]] = {
     "channel": ChannelBranch,
@@ -25,7 +25,9 @@ def load_spec(path: str | Path, *, display_name: str | None = None) -> Spec:
     """Read and validate a spec file; errors name ``display_name`` (default: ``path``)."""
     name = display_name or str(path)
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as stream:
+            # Read one byte past the limit: a huge file is refused without loading it.
+            raw = stream.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SpecError(
             name, [Diagnostic(1, 1, (), f"cannot read the spec: {exc.strerror}")]
@@ -112,7 +114,9 @@ def _pool_keys(source: Source, path: KeyPath) -> list[str]:
     for part in path[:-1]:
         pool = pool[part]
     cls = POOLS.get(_pool_tag(pool)) if isinstance(pool, dict) else None
-    return list(cls.model_fields) if cls else []
+    # 'type' first and 'window' last, as the docs list them.
+    keys = [k for k in cls.model_fields if k not in ("type", "window")] if cls else []
+    return ["type", *keys, "window"] if cls else []
 
 
 def _translate(error: dict, source: Source) -> Diagnostic:

@@ -72,6 +72,7 @@ class ChannelPlan:
     out_inputs: str  # input width of channel_out
     conv_maps: int  # input maps of the conv1d excitation
     pool_axis: int
+    regions_comment: str
     regions_shape: str
     to_pool_major: bool  # descriptors come out (batch, channels, pools): transpose them
     gate_shape: str
@@ -91,6 +92,7 @@ class SpatialPlan:
     gate: str
     conv_input_shape: str
     norm_input_shape: str
+    maps_comment: str
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,11 @@ def _channel(
         out_inputs="hidden" if branch.excite == "mlp" else excite_inputs,
         conv_maps=n if branch.combine == "concat" else 1,
         pool_axis=axis,
+        regions_comment=(
+            "One row per channel map: (batch, height * width, channels)."
+            if last
+            else "One row per channel map: (batch, channels, height * width)."
+        ),
         regions_shape=(
             "(ops.shape(x)[0], -1, self.channels)"
             if last
@@ -272,6 +279,11 @@ def _spatial(spec: Spec, branch: SpatialBranch) -> tuple[SpatialPlan, list[Arg]]
         norm=norm,
         gate=branch.gate,
         conv_input_shape=_map_shape(axis, maps),
+        maps_comment=(
+            "One map per pool, pooled across the channels."
+            if all(pool.window is None for pool in branch.pools)
+            else f"Maps pooled across channels, or per channel over windows: {maps}."
+        ),
         norm_input_shape=_map_shape(axis, 1),
     )
     return plan, args + pool_args

@@ -37,10 +37,15 @@ def _class_name(value: str) -> str:
     return value
 
 
+def _yaml_text(value: Any) -> str:
+    """A value as the user wrote it in YAML (true, not True; quoted text)."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
 def _version(value: Any) -> int:
     if isinstance(value, bool) or value not in SUPPORTED_VERSIONS:
         raise ValueError(
-            f"unsupported spec version {value!r}; this cbamgen reads version "
+            f"unsupported spec version {_yaml_text(value)}; this cbamgen reads version "
             + ", ".join(map(str, SUPPORTED_VERSIONS))
         )
     return value
@@ -77,7 +82,9 @@ class ChannelBranch(BaseModel):
     excite: Literal["mlp", "conv1d", "linear"] = _doc(
         "mlp", "mlp: Dense-act-Dense; linear: one Dense (eSE); conv1d: ECA-Net"
     )
-    reduction: number(gt=0, le=1e6) = _doc(16, "mlp: hidden width from C / reduction")
+    reduction: number(ge=0.01, le=1e6) = _doc(
+        16, "mlp: hidden width from C / reduction"
+    )
     hidden: number(integer=True, ge=1, le=1_000_000) | None = _doc(
         None, "mlp: explicit hidden width (replaces reduction and its rounding keys)"
     )

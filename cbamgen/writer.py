@@ -15,6 +15,12 @@ class WriteError(Exception):
 
 def refusal(path: Path, force: bool = False) -> str | None:
     """Why ``path`` must not be overwritten by a render, or ``None`` if it may be."""
+    if path.is_symlink():
+        return (
+            f"{path}: is a symbolic link; cbamgen writes regular files only (replacing "
+            "the link would not update what it points to); remove the link or choose "
+            "another output directory"
+        )
     if path.is_dir():
         return f"{path}: is a directory; remove it or choose another output directory"
     if force or not path.exists():

@@ -70,7 +70,8 @@ def decode(raw: bytes) -> str:
                     1,
                     1,
                     (),
-                    f"file is {len(raw):,} bytes; a spec is at most {MAX_BYTES:,}",
+                    f"the file is over {MAX_BYTES:,} bytes, more than a spec can "
+                    "be; is this the right file?",
                 )
             ]
         )
@@ -86,15 +87,16 @@ def decode(raw: bytes) -> str:
 
 def parse(text: str) -> Source:
     """Parse YAML text into a :class:`Source`, raising :class:`YamlError` on bad YAML."""
-    loader = _SpecLoader(text)
+    try:
+        loader = _SpecLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise YamlError([_reader_error(text, exc)]) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        line, column = _position(exc.problem_mark or exc.context_mark)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlError(
-            [Diagnostic(line, column, (), f"YAML syntax error: {problem}")]
-        ) from None
+        raise YamlError([_syntax_error(exc)]) from None
+    except yaml.reader.ReaderError as exc:
+        raise YamlError([_reader_error(text, exc)]) from None
     except yaml.YAMLError as exc:
         raise YamlError([Diagnostic(1, 1, (), f"YAML error: {exc}")]) from None
     except RecursionError:
@@ -110,6 +112,39 @@ def parse(text: str) -> Source:
     if builder.problems:
         raise YamlError(builder.problems)
     return Source(data, builder.value_marks, builder.key_marks)
+
+
+def _reader_error(text: str, exc: yaml.reader.ReaderError) -> Diagnostic:
+    """A character YAML does not allow (NUL, most control characters), located."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    return Diagnostic(
+        line,
+        column,
+        (),
+        f"character U+{exc.character:04X} is not allowed in YAML; "
+        "remove it (write it as an escape such as \\x00 inside double quotes)",
+    )
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> Diagnostic:
+    line, column = _position(exc.problem_mark or exc.context_mark)
+    message = f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}"
+    if exc.context and exc.context_mark and exc.problem_mark:
+        where = _position(exc.context_mark)
+        message += f" ({exc.context} at line {where[0]}, column {where[1]})"
+    if "'\\t'" in message:
+        message += "; indent with spaces, not tabs"
+    return Diagnostic(line, column, (), message)
+
+
+#: The tags plain YAML data resolves to; any other (``!!python/...``, ``!custom``) is
+#: refused rather than read as the mapping, list or text underneath it.
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+}
 
 
 class _Builder:
@@ -144,6 +179,16 @@ class _Builder:
                 ]
             )
         self.value_marks[path] = _position(node.start_mark)
+        if node.tag not in _PLAIN_TAGS:
+            self.problems.append(
+                Diagnostic(
+                    *_position(node.start_mark),
+                    path,
+                    f"the YAML tag '{node.tag}' is not allowed in a spec; write "
+                    "plain values",
+                )
+            )
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -156,7 +201,9 @@ class _Builder:
             return None
 
     def _key(self, node: yaml.Node) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
+        if node.tag == "tag:yaml.org,2002:merge":
+            return "<<"
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in _PLAIN_TAGS:
             return None
         try:
             return self.loader.construct_object(node)
@@ -169,13 +216,14 @@ class _Builder:
             line, column = _position(key_node.start_mark)
             key = self._key(key_node)
             if not isinstance(key, str) or key == "<<":
-                shown = "a merge key '<<'" if key == "<<" else f"{key!r}"
+                shown = "a merge key '<<'" if key == "<<" else f"the key {key!r}"
                 self.problems.append(
                     Diagnostic(
                         line,
                         column,
                         path,
-                        f"keys must be plain names; {shown} is not supported",
+                        f"{shown} is not supported: keys are plain names; write "
+                        "the keys out in full",
                     )
                 )
                 continue

@@ -96,7 +96,8 @@ BAD = [
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {reduction: 0}\n",
-        "specs/x.yaml:3:22: channel.reduction: 0 is out of range: must be > 0 and <= 1000000.0",
+        "specs/x.yaml:3:22: channel.reduction: 0 is out of range: must be >= 0.01 and <= "
+        "1000000.0",
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {excite: mlpp}\n",
@@ -120,7 +121,7 @@ BAD = [
     (
         "cbamgen: 1\nname: B\nchannel: {pools: [{type: lse, rr: 2}]}\n",
         "specs/x.yaml:3:31: channel.pools[0].rr: unknown key 'rr' (did you mean 'r'?); allowed "
-        "here: window, type, r, normalize",
+        "here: type, r, normalize, window",
     ),
     (
         "cbamgen: 1\nname: class\nchannel: {}\n",
@@ -210,7 +211,8 @@ BAD = [
     ("", "specs/x.yaml:1:1: (root): the spec is empty; start with 'cbamgen: 1'"),
     (
         "cbamgen: 1\nname: [B\n",
-        "specs/x.yaml:3:1: (root): YAML syntax error: expected ',' or ']', but got '<stream end>'",
+        "specs/x.yaml:3:1: (root): YAML syntax error: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence at line 2, column 7)",
     ),
     (
         "cbamgen: 1\nname: B\nspatial: {kernel_size: 1000000001}\n",
