@@ -15,8 +15,19 @@ __version__ = "0.1.0"
 __all__ = ["SpecError", "load_spec", "render_spec", "verify_spec", "__version__"]
 
 from .errors import SpecError
-from .loader import load_spec
-from .render import render_source as render_spec
+
+
+def __getattr__(name: str):
+    # Imported on first use, so that 'cbamgen --help' does not load pydantic or black.
+    if name == "load_spec":
+        from .loader import load_spec
+
+        return load_spec
+    if name == "render_spec":
+        from .render import render_source
+
+        return render_source
+    raise AttributeError(f"module 'cbamgen' has no attribute {name!r}")
 
 
 def verify_spec(spec, spec_path: str = "spec.yaml", seed: int = 0):

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from . import __version__, header
 from .errors import Diagnostic, SpecError
-from .loader import load_spec
-from .render import RenderError, render_source
 from .writer import WriteError, refusal, write_all, write_atomic
+
+# The loader (pydantic) and the renderer (jinja2, black) are imported by the commands
+# that use them, so that --help and --version start in a few tens of milliseconds.
 
 OK, DIFFERENT, USAGE = 0, 1, 2
 DEFAULT_SPECS = Path("specs")
@@ -69,6 +70,9 @@ def output_path(spec_path: Path, out_dir: Path) -> Path:
 
 def render_all(specs: Sequence[Path], out_dir: Path) -> list[Rendered]:
     """Load and render every spec in memory; one Failure lists every bad spec."""
+    from .loader import load_spec
+    from .render import render_source
+
     rendered, reports = [], []
     for spec_path in specs:
         shown = display_path(spec_path)
@@ -196,6 +200,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def load_or_fail(path: Path):
+    from .loader import load_spec
+
     try:
         return load_spec(path, display_name=display_path(path))
     except SpecError as exc:
@@ -352,7 +358,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WriteError as exc:
         print(f"cbamgen: cannot write {exc}; no file was changed", file=sys.stderr)
         return USAGE
-    except RenderError as exc:
+    except Exception as exc:
+        from .render import RenderError
+
+        if not isinstance(exc, RenderError):
+            raise
         print(f"cbamgen: internal error, please report it: {exc}", file=sys.stderr)
         return USAGE
 

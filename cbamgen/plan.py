@@ -71,9 +71,9 @@ class ChannelPlan:
     excite_inputs: str  # input width of the first Dense: C, or n * C when concatenated
     out_inputs: str  # input width of channel_out
     conv_maps: int  # input maps of the conv1d excitation
-    pool_axis: int
-    regions_comment: str
-    regions_shape: str
+    pool_axis: str  # the map's axes, "(1, 2)" or "(2, 3)"
+    concat_axis: int
+    descriptors_shape: str
     to_pool_major: bool  # descriptors come out (batch, channels, pools): transpose them
     gate_shape: str
 
@@ -115,7 +115,7 @@ class Plan:
 
 #: Helper name for each pool variant. Parameters that do not change the code (p, r, alpha)
 #: are arguments; those that do (normalisation, weighting) select a variant.
-def _helper_for(pool: Pool) -> Helper:
+def _helper_for(pool: Pool, branch: str) -> Helper:
     """The helper computing ``pool``: one per kind, variant and window/no window.
 
     Parameters that only change numbers (p, r, alpha, window size) are arguments; those
@@ -131,6 +131,10 @@ def _helper_for(pool: Pool) -> Helper:
     if kind == "stochastic" and pool.weights == "softmax":
         stem = "softmax_stochastic"
         macro = "softmax_stochastic"
+    if kind == "stochastic" and branch == "channel":
+        # Channel regions are whole maps: sampled row, then column (two-level).
+        stem += "_map"
+        macro += "_map"
     window = pool.window is not None
     name = f"_{stem}_window_pool" if window else f"_{stem}_pool"
     macro += "_window" if window else ""
@@ -141,11 +145,11 @@ def _pool_arg(branch: str, index: int, param: str) -> str:
     return f"{branch}_pool{index}_{param}"
 
 
-def _pools(branch: str, pools: list[Pool], axis: int):
+def _pools(branch: str, pools: list[Pool], axis: int | str):
     """Calls, learnable weights and constructor arguments for a branch's pools."""
     calls, weights, args = [], [], []
     for index, pool in enumerate(pools):
-        helper = _helper_for(pool)
+        helper = _helper_for(pool, branch)
         if pool.window is None:
             kwargs: list[tuple[str, str]] = [("axis", str(axis))]
         else:
@@ -181,8 +185,8 @@ def _channel(
     spec: Spec, branch: ChannelBranch
 ) -> tuple[ChannelPlan, list[Arg], list[Helper]]:
     last = spec.data_format == "channels_last"
-    axis = 1 if last else 2
-    calls, weights, pool_args = _pools("channel", branch.pools, axis)
+    axes = "(1, 2)" if last else "(2, 3)"
+    calls, weights, pool_args = _pools("channel", branch.pools, axes)
     args: list[Arg] = []
     helpers: list[Helper] = []
     explicit_hidden = branch.hidden is not None
@@ -230,16 +234,10 @@ def _channel(
         excite_inputs=excite_inputs,
         out_inputs="hidden" if branch.excite == "mlp" else excite_inputs,
         conv_maps=n if branch.combine == "concat" else 1,
-        pool_axis=axis,
-        regions_comment=(
-            "One row per channel map: (batch, height * width, channels)."
-            if last
-            else "One row per channel map: (batch, channels, height * width)."
-        ),
-        regions_shape=(
-            "(ops.shape(x)[0], -1, self.channels)"
-            if last
-            else "(ops.shape(x)[0], self.channels, -1)"
+        pool_axis=axes,
+        concat_axis=1 if last else 2,
+        descriptors_shape=(
+            f"(-1, {n}, self.channels)" if last else f"(-1, self.channels, {n})"
         ),
         to_pool_major=not last,
         gate_shape="(-1, 1, 1, self.channels)" if last else "(-1, self.channels, 1, 1)",
@@ -307,14 +305,17 @@ def _helpers(spec: Spec, extra: list[Helper]) -> tuple[Helper, ...]:
     """Each helper once: block helpers first, then pools in catalogue order."""
     order = list(POOLS)
     pools: dict[str, tuple[int, Helper]] = {}
-    all_pools = [
-        p for b in (spec.channel, spec.spatial) if b is not None for p in b.pools
+    uses = [
+        (name, pool)
+        for name, branch in (("channel", spec.channel), ("spatial", spec.spatial))
+        if branch is not None
+        for pool in branch.pools
     ]
-    for pool in all_pools:
-        helper = _helper_for(pool)
+    for name, pool in uses:
+        helper = _helper_for(pool, name)
         pools.setdefault(helper.name, (order.index(pool.kind), helper))
     shared = list(extra)
-    if any(pool.window is not None for pool in all_pools):
+    if any(pool.window is not None for _, pool in uses):
         padding, probe, index = _NEIGHBOURHOOD_LAYOUT[spec.data_format]
         shared.append(
             Helper(
@@ -326,11 +327,15 @@ def _helpers(spec: Spec, extra: list[Helper]) -> tuple[Helper, ...]:
                 index=index,
             )
         )
-    if any(pool.kind == "stochastic" for pool in all_pools):
+    stochastic = {name for name, pool in uses if pool.kind == "stochastic"}
+    if "spatial" in stochastic:
         shared.append(Helper("weighted_sample", "_weighted_sample", library="helpers"))
-    ranked = [
-        helper for _, helper in sorted(pools.values(), key=lambda p: (p[0], p[1].name))
-    ]
+    if "channel" in stochastic:
+        shared.append(
+            Helper("weighted_sample_2d", "_weighted_sample_2d", library="helpers")
+        )
+        shared.append(Helper("take_along", "_take_along", library="helpers"))
+    ranked = [h for _, h in sorted(pools.values(), key=lambda p: (p[0], p[1].name))]
     return tuple(shared) + tuple(ranked)
 
 

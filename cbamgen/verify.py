@@ -12,6 +12,7 @@ it only for ``verify``. Checks, per spec:
 from __future__ import annotations
 
 import itertools
+import linecache
 import os
 import sys
 import tempfile
@@ -52,6 +53,13 @@ def import_source(source: str, label: str = "generated") -> types.ModuleType:
     module = types.ModuleType(name)
     module.__file__ = f"<{name}>"
     sys.modules[name] = module
+    # Let inspect (tracebacks, tf.function's AutoGraph) find the source.
+    linecache.cache[module.__file__] = (
+        len(source),
+        None,
+        source.splitlines(keepends=True),
+        module.__file__,
+    )
     exec(compile(source, module.__file__, "exec"), module.__dict__)
     return module
 

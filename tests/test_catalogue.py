@@ -40,7 +40,7 @@ def test_every_pool_variant_has_a_template_macro_and_renders(kind):
         names = {
             n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)
         }
-        assert _helper_for(pool).name in names, variant
+        assert _helper_for(pool, branch).name in names, variant
 
 
 def test_docs_pool_table_is_generated_from_the_catalogue():

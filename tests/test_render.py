@@ -131,8 +131,8 @@ spatial: {pools: [{type: stochastic, weights: softmax}, {type: lp, normalize: su
     assert defined_functions(source) >= {
         "_lse_pool",
         "_lse_sum_pool",
-        "_stochastic_pool",
-        "_softmax_stochastic_pool",
+        "_stochastic_map_pool",  # channel branch: two-level sampling over the map
+        "_softmax_stochastic_pool",  # spatial branch: across channels
         "_lp_pool",
         "_lp_sum_pool",
     }

@@ -21,7 +21,7 @@ name: Sampler
 channel:
   pools: [stochastic, {type: stochastic, weights: softmax}]
 spatial:
-  pools: [stochastic]
+  pools: [stochastic, {type: stochastic, weights: softmax}]
 """
 
 
@@ -32,51 +32,94 @@ def module():
     return import_source(render_source(spec_from_yaml(SPEC), "specs/sampler.yaml"))
 
 
-def regions_along(axis: int, values: np.ndarray, copies: int) -> np.ndarray:
-    """``copies`` identical regions holding ``values``, laid out along ``axis``."""
-    tiled = np.tile(values[:, None], (1, copies)).astype(np.float32)  # (n, copies)
-    return (
-        tiled[None] if axis == 1 else tiled.T[None]
-    )  # (1, n, copies) or (1, copies, n)
+# How the branches lay regions out: (helper stem, axis argument, region shape).
+# Channel-branch regions are whole maps (two axes, sampled row then column); spatial
+# regions are the channels at a pixel (one axis, last or, channels_first, axis 1).
+LAYOUTS = {
+    "channels": ("_stochastic_pool", -1),
+    "channels_first": ("_stochastic_pool", 1),
+    "map": ("_stochastic_map_pool", (1, 2)),
+    "map_channels_first": ("_stochastic_map_pool", (2, 3)),
+}
+REGION = (2, 3)  # a map region is 2 rows x 3 columns; an axis region has 6 elements
 
 
-def sample(module, x, axis, seed=0, softmax=False):
-    pool = module._softmax_stochastic_pool if softmax else module._stochastic_pool
+def layout(name: str, values: np.ndarray, copies: int) -> np.ndarray:
+    """``copies`` regions each holding ``values`` (6 numbers), laid out as ``name``."""
+    values = np.asarray(values, np.float32)
+    grid = np.broadcast_to(values.reshape(REGION)[..., None], (*REGION, copies))
+    return {
+        "channels": lambda: values[None, None, :] * np.ones((1, copies, 1), np.float32),
+        "channels_first": lambda: values[None, :, None]
+        * np.ones((1, 1, copies), np.float32),
+        "map": lambda: grid[None].copy(),
+        "map_channels_first": lambda: np.moveaxis(grid, -1, 0)[None].copy(),
+    }[name]()
+
+
+def regions_of(name: str, x: np.ndarray) -> np.ndarray:
+    """(number of regions, region size): each row one region's values."""
+    if name == "channels":
+        return x.reshape(-1, x.shape[-1])
+    if name == "channels_first":
+        return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+    if name == "map":
+        return np.moveaxis(x, (1, 2), (-2, -1)).reshape(-1, x.shape[1] * x.shape[2])
+    return x.reshape(x.shape[0] * x.shape[1], -1)
+
+
+def pool(module, name, softmax=False):
+    stem, axis = LAYOUTS[name]
+    helper = getattr(
+        module,
+        stem.replace("_stochastic", "_softmax_stochastic", 1) if softmax else stem,
+    )
+    return helper, axis
+
+
+def sample(module, name, x, seed=0, softmax=False):
+    helper, axis = pool(module, name, softmax)
     return np.asarray(
-        pool(
+        helper(
             x, axis=axis, training=True, seed_generator=keras.random.SeedGenerator(seed)
         )
     )
 
 
-@pytest.mark.parametrize("axis", [1, -1])
-def test_training_output_is_always_one_of_the_region_inputs(module, axis):
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(4, 9, 16)).astype(np.float32)
-    out = sample(module, x, axis)
-    values = np.moveaxis(x, axis, -1)  # regions along the last axis
-    picked = np.moveaxis(out, axis, -1)
+def random_input(name, rng):
+    shapes = {
+        "channels": (3, 7, 6),
+        "channels_first": (3, 6, 7),
+        "map": (3, 2, 3, 7),
+        "map_channels_first": (3, 7, 2, 3),
+    }
+    return rng.normal(size=shapes[name]).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_training_output_is_always_one_of_the_region_inputs(module, name):
+    x = random_input(name, np.random.default_rng(0))
+    values = regions_of(name, x)
+    picked = sample(module, name, x).reshape(-1)
     positive = (values > 0).any(axis=-1)
-    assert np.all(np.isclose(values, picked).any(axis=-1)[positive])
+    assert np.all(np.isclose(values, picked[:, None]).any(axis=-1)[positive])
     assert np.all(picked[~positive] == 0.0)
 
 
-CHI2_CRITICAL_P001 = {3: 16.266, 4: 18.467}  # chi-square quantiles at 0.999
+CHI2_CRITICAL_P001 = {4: 18.467, 5: 20.515}  # chi-square quantiles at 0.999
 
 
-@pytest.mark.parametrize("axis", [1, -1])
+@pytest.mark.parametrize("name", LAYOUTS)
 @pytest.mark.parametrize("softmax", [False, True], ids=["relu", "softmax"])
-def test_sample_frequencies_match_probabilities(module, axis, softmax):
-    values = np.array([-1.0, 0.5, 1.0, 1.5, 2.0])
+def test_sample_frequencies_match_probabilities(module, name, softmax):
+    values = np.array([-1.0, 0.5, 1.0, 1.5, 2.0, 0.25])
     if softmax:
         weights = np.exp(values - values.max())
     else:
         weights = np.maximum(values, 0.0)
     probabilities = weights / weights.sum()
     draws = 20_000
-    out = sample(
-        module, regions_along(axis, values, draws), axis, seed=7, softmax=softmax
-    )
+    out = sample(module, name, layout(name, values, draws), seed=7, softmax=softmax)
     counts = np.array([np.sum(np.isclose(out, v)) for v in values])
     assert counts.sum() == draws
     possible = probabilities > 0
@@ -86,64 +129,71 @@ def test_sample_frequencies_match_probabilities(module, axis, softmax):
     assert chi2 < CHI2_CRITICAL_P001[possible.sum() - 1], (counts, expected)
 
 
-def test_same_seed_reproduces_and_other_seeds_differ(module):
-    x = np.random.default_rng(1).normal(size=(2, 30, 8)).astype(np.float32)
-    first, again = sample(module, x, 1, seed=3), sample(module, x, 1, seed=3)
-    np.testing.assert_array_equal(first, again)
-    assert not np.array_equal(first, sample(module, x, 1, seed=4))
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_same_seed_reproduces_and_other_seeds_differ(module, name):
+    x = random_input(name, np.random.default_rng(1))
+    first = sample(module, name, x, seed=3)
+    np.testing.assert_array_equal(first, sample(module, name, x, seed=3))
+    assert not np.array_equal(first, sample(module, name, x, seed=4))
 
 
-def test_successive_draws_from_one_generator_differ(module):
-    x = np.random.default_rng(1).normal(size=(2, 30, 8)).astype(np.float32)
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_successive_draws_from_one_generator_differ(module, name):
+    helper, axis = pool(module, name)
+    x = random_input(name, np.random.default_rng(1))
     generator = keras.random.SeedGenerator(5)
-    pool = module._stochastic_pool
-    first = np.asarray(pool(x, axis=1, training=True, seed_generator=generator))
-    second = np.asarray(pool(x, axis=1, training=True, seed_generator=generator))
+    first = np.asarray(helper(x, axis=axis, training=True, seed_generator=generator))
+    second = np.asarray(helper(x, axis=axis, training=True, seed_generator=generator))
     assert not np.array_equal(first, second)
 
 
-def test_inference_is_deterministic_weighted_average(module):
-    x = np.array([[-1.0, 2.0, 3.0]], dtype=np.float32)[..., None]  # (1, 3, 1), axis 1
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_inference_is_deterministic_weighted_average(module, name):
+    helper, axis = pool(module, name)
+    x = layout(name, [-1.0, 2.0, 3.0, 0.0, -4.0, 1.0], 1)
     generator = keras.random.SeedGenerator(0)
     outs = [
-        np.asarray(
-            module._stochastic_pool(x, axis=1, training=False, seed_generator=generator)
-        )
+        np.asarray(helper(x, axis=axis, training=False, seed_generator=generator))
         for _ in range(3)
     ]
     assert all(np.array_equal(outs[0], o) for o in outs)
-    assert outs[0].item() == pytest.approx(2.6)  # (2*2 + 3*3) / 5
+    assert outs[0].item() == pytest.approx(14 / 6)  # (2*2 + 3*3 + 1*1) / (2 + 3 + 1)
 
 
+@pytest.mark.parametrize("name", LAYOUTS)
 @pytest.mark.parametrize("training", [True, False])
-def test_all_zero_weight_region_gives_zero_with_finite_gradient(module, training):
-    x = tf.constant([[[-1.0], [-2.0], [0.0]]])  # (1, 3, 1): relu weights all zero
+def test_all_zero_weight_region_gives_zero_with_finite_gradient(module, name, training):
+    helper, axis = pool(module, name)
+    x = tf.constant(layout(name, [-1.0, -2.0, 0.0, -0.5, -3.0, 0.0], 2))
     with tf.GradientTape() as tape:
         tape.watch(x)
-        out = module._stochastic_pool(
-            x, axis=1, training=training, seed_generator=keras.random.SeedGenerator(0)
+        out = helper(
+            x,
+            axis=axis,
+            training=training,
+            seed_generator=keras.random.SeedGenerator(0),
         )
     gradient = tape.gradient(out, x)
-    assert float(out[0, 0, 0]) == 0.0
+    assert np.all(out.numpy() == 0.0)
     assert np.all(np.isfinite(gradient.numpy()))
 
 
-@pytest.mark.parametrize("axis", [1, -1])
-def test_gradient_reaches_only_the_sampled_element(module, axis):
-    rng = np.random.default_rng(2)
-    x = tf.constant(rng.uniform(0.1, 1.0, size=(3, 6, 5)).astype(np.float32))
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_gradient_reaches_only_the_sampled_element(module, name):
+    helper, axis = pool(module, name)
+    x = tf.constant(np.abs(random_input(name, np.random.default_rng(2))) + 0.1)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        out = module._stochastic_pool(
+        out = helper(
             x, axis=axis, training=True, seed_generator=keras.random.SeedGenerator(9)
         )
         loss = tf.reduce_sum(out)
-    gradient = np.moveaxis(tape.gradient(loss, x).numpy(), axis, -1)
-    values = np.moveaxis(x.numpy(), axis, -1)
-    picked = np.moveaxis(out.numpy(), axis, -1)
+    gradient = regions_of(name, tape.gradient(loss, x).numpy())
+    values = regions_of(name, x.numpy())
+    picked = out.numpy().reshape(-1)
     assert np.all(gradient.sum(axis=-1) == 1.0)  # one unit of gradient per region ...
     assert np.all((gradient != 0).sum(axis=-1) == 1)  # ... on one element ...
-    chosen = np.take_along_axis(values, gradient.argmax(axis=-1)[..., None], axis=-1)
+    chosen = values[np.arange(len(values)), gradient.argmax(axis=-1)]
     np.testing.assert_array_equal(chosen, picked)  # ... the one that was output
 
 

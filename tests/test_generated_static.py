@@ -1,0 +1,110 @@
+"""Static checks on every generated file (and every pool variant): the Keras pitfalls
+listed in KERAS-NOTES cannot appear. ruff (in CI) also checks generated/ for unused
+imports and undefined names."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from cbamgen.catalogue import POOLS
+from cbamgen.render import render_source
+
+from .support import spec_from_yaml
+
+GENERATED = sorted(Path("generated").glob("*.py"))
+VARIANTS = [
+    "{type: stochastic, weights: softmax}",
+    "{type: lp, normalize: sum}",
+    "{type: lse, normalize: sum}",
+    "{type: mixed, trainable: true}",
+]
+PLAIN = ", ".join([*POOLS, *VARIANTS])
+WINDOWED = ", ".join(
+    f"{{type: {k}, window: 3}}" for k in [*POOLS, "stochastic, weights: softmax"]
+)
+
+
+def rendered(name: str, channel: str, spatial: str) -> str:
+    text = f"cbamgen: 1\nname: {name}\nchannel: {channel}\nspatial: {spatial}\n"
+    text += "gamma: {mode: blend}\n"
+    return render_source(spec_from_yaml(text), f"specs/{name.lower()}.yaml")
+
+
+SOURCES = {p.stem: p.read_text(encoding="utf-8") for p in GENERATED}
+SOURCES["every_pool"] = rendered(
+    "EveryPool", f"{{pools: [{PLAIN}]}}", f"{{pools: [{PLAIN}], norm: batch}}"
+)
+SOURCES["every_window"] = rendered(
+    "EveryWindow", "{excite: conv1d}", f"{{pools: [{WINDOWED}]}}"
+)
+
+
+def calls(tree: ast.AST, name: str):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = (
+                func.attr
+                if isinstance(func, ast.Attribute)
+                else getattr(func, "id", "")
+            )
+            if called == name:
+                yield node
+
+
+@pytest.mark.parametrize("stem", sorted(SOURCES))
+def test_add_weight_always_names_its_arguments(stem):
+    tree = ast.parse(SOURCES[stem])
+    for call in calls(tree, "add_weight"):
+        assert not call.args, ast.unparse(call)
+        assert {k.arg for k in call.keywords} >= {"name", "shape", "initializer"}
+
+
+@pytest.mark.parametrize("stem", sorted(SOURCES))
+def test_no_tf_keras_saving_and_no_framework_but_keras(stem):
+    source = SOURCES[stem]
+    assert "tf.keras" not in source and "tensorflow" not in source
+    tree = ast.parse(source)
+    modules = {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    modules |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert modules <= {"keras", "math"}
+
+
+#: The only conditions a generated function may branch on: Python values, never tensors.
+PYTHON_CONDITIONS = {
+    "not training",  # a Python bool (Keras 3 passes training as one)
+    "channels is None",  # a static shape in build()
+    "dim == axis % rank",  # loop over static dimensions in _take_along
+    "d == dim",
+    "t % 2",  # ECA's kernel size from the static channel count
+}
+
+
+@pytest.mark.parametrize("stem", sorted(SOURCES))
+def test_no_python_if_on_tensors(stem):
+    tree = ast.parse(SOURCES[stem])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If | ast.IfExp | ast.While):
+            assert ast.unparse(node.test) in PYTHON_CONDITIONS, ast.unparse(node.test)
+
+
+@pytest.mark.parametrize("stem", sorted(SOURCES))
+def test_call_signature_and_registration(stem):
+    tree = ast.parse(SOURCES[stem])
+    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    methods = {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef)}
+    assert {"__init__", "build", "call", "compute_output_shape", "get_config"} <= set(
+        methods
+    )
+    call = methods["call"]
+    assert [a.arg for a in call.args.args] == ["self", "inputs", "training"]
+    assert ast.unparse(call.args.defaults[0]) == "None"
+    (decorator,) = cls.decorator_list
+    assert ast.unparse(decorator) == (
+        "keras.saving.register_keras_serializable(package='cbamgen')"
+    )
