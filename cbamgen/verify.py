@@ -119,6 +119,15 @@ def _input_shape(spec: Spec, batch: int, height: int, width: int) -> tuple[int, 
 
 def verify_spec(spec: Spec, spec_path: str = "spec.yaml", seed: int = 0) -> Result:
     """Run every check on ``spec``'s generated layer; never raises for a failed check."""
+    try:
+        return _verify(spec, spec_path, seed)
+    except Exception as exc:  # a crash is a verification failure, reported as a row
+        result = Result(spec_path)
+        result.failures.append(f"crashed: {type(exc).__name__}: {str(exc)[:300]}")
+        return result
+
+
+def _verify(spec: Spec, spec_path: str, seed: int) -> Result:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
@@ -133,7 +142,9 @@ def verify_spec(spec: Spec, spec_path: str = "spec.yaml", seed: int = 0) -> Resu
         weights = randomize_weights(layer, rng)
         x = rng.normal(0.0, 2.0, shape).astype(np.float32)
         error = excess(
-            np.asarray(layer(x, training=False)), reference.forward(spec, weights, x), x
+            keras.ops.convert_to_numpy(layer(x, training=False)),
+            reference.forward(spec, weights, x),
+            x,
         )
         result.max_error = max(result.max_error, error)
         if not error <= TOLERANCE:
@@ -150,7 +161,9 @@ def _check_training_and_saving(keras, cls, spec: Spec, rng, result: Result) -> N
     model = keras.Model(inputs, cls(name="block")(inputs))
     model.compile(optimizer="sgd", loss="mse")
     x = rng.normal(0.0, 1.0, shape).astype(np.float32)
-    loss = float(np.asarray(model.train_on_batch(x, np.zeros(shape, np.float32))))
+    loss = float(
+        keras.ops.convert_to_numpy(model.train_on_batch(x, np.zeros(shape, np.float32)))
+    )
     finite = np.isfinite(loss) and all(
         np.all(np.isfinite(w)) for w in model.get_weights()
     )
@@ -163,7 +176,8 @@ def _check_training_and_saving(keras, cls, spec: Spec, rng, result: Result) -> N
         path = Path(folder) / "model.keras"
         model.save(path)
         restored = keras.saving.load_model(path)
-    same = np.array_equal(np.asarray(model(x)), np.asarray(restored(x)))
+    to_numpy = keras.ops.convert_to_numpy
+    same = np.array_equal(to_numpy(model(x)), to_numpy(restored(x)))
     (result.passed if same else result.failures).append(
         ".keras round trip"
         if same
