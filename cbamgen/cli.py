@@ -68,8 +68,11 @@ def output_path(spec_path: Path, out_dir: Path) -> Path:
     return out_dir / f"{stem}.py"
 
 
-def render_all(specs: Sequence[Path], out_dir: Path) -> list[Rendered]:
-    """Load and render every spec in memory; one Failure lists every bad spec."""
+def render_all(
+    specs: Sequence[Path], out_dir: Path, target: str | None = None
+) -> list[Rendered]:
+    """Load and render every spec in memory (for ``target`` instead of the spec's own
+    when given); one Failure lists every bad spec."""
     from .loader import load_spec
     from .render import render_source
 
@@ -78,6 +81,8 @@ def render_all(specs: Sequence[Path], out_dir: Path) -> list[Rendered]:
         shown = display_path(spec_path)
         try:
             spec = load_spec(spec_path, display_name=shown)
+            if target is not None:
+                spec = spec.model_copy(update={"target": target})
             output = output_path(spec_path, out_dir)
             rendered.append(Rendered(spec_path, output, render_source(spec, shown)))
         except SpecError as exc:
@@ -150,7 +155,7 @@ def compare(rendered: list[Rendered], orphans: list[Path]) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    rendered = render_all(args.specs, args.output)
+    rendered = render_all(args.specs, args.output, args.target)
     if args.check:
         return compare(rendered, [])
     if args.diff:
@@ -169,12 +174,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    rendered = render_all(_all_specs(args.specs), args.output)
+    rendered = render_all(_all_specs(args.specs), args.output, args.target)
     return compare(rendered, [] if args.specs else _orphans(args.output, rendered))
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    render_all(args.specs, args.output)
+    render_all(args.specs, args.output, args.target)
     for spec_path in args.specs:
         print(f"{display_path(spec_path)}: ok")
     return OK
@@ -182,6 +187,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     specs = [(display_path(p), load_or_fail(p)) for p in args.specs]
+    keras2 = [shown for shown, spec in specs if spec.target != "keras3"]
+    if keras2:
+        raise Failure(
+            [
+                f"{shown}: verify runs Keras 3 layers (target keras3); a tf_keras "
+                "layer needs TensorFlow's Keras 2 (see README, 'tf_keras')"
+                for shown in keras2
+            ]
+        )
     from .verify import TOLERANCE, verify_spec
 
     status = OK
@@ -281,7 +295,13 @@ def parser() -> argparse.ArgumentParser:
             type=Path,
             default=DEFAULT_OUTPUT,
             metavar="DIR",
-            help="directory of generated files (default: " "generated)",
+            help="directory of generated files (default: generated)",
+        )
+        sub.add_argument(
+            "--target",
+            choices=("keras3", "tf_keras"),
+            help="render for this target instead of the spec's own (e.g. -o "
+            "generated/tf_keras --target tf_keras)",
         )
 
     render = command(

@@ -145,7 +145,33 @@ def _pool_arg(branch: str, index: int, param: str) -> str:
     return f"{branch}_pool{index}_{param}"
 
 
-def _pools(branch: str, pools: list[Pool], axis: int | str):
+@dataclass(frozen=True)
+class Target:
+    """What differs between the Keras APIs a spec can target, as the templates need it."""
+
+    imports: tuple[str, ...]
+    random_argument: tuple[str, str]  # how stochastic helpers get their randomness
+    flat_gather_everywhere: bool  # no take_along_axis to fall back on (TF 2.5)
+    sigmoid: str  # for a trainable mixed alpha, sigmoid(logit)
+
+
+TARGETS = {
+    "keras3": Target(
+        imports=("import keras", "from keras import ops"),
+        random_argument=("seed_generator", "self.seed_generator"),
+        flat_gather_everywhere=False,
+        sigmoid="ops.sigmoid",
+    ),
+    "tf_keras": Target(
+        imports=("import tensorflow as tf", "from tensorflow import keras"),
+        random_argument=("seed", "self.seed"),
+        flat_gather_everywhere=True,
+        sigmoid="tf.sigmoid",
+    ),
+}
+
+
+def _pools(branch: str, pools: list[Pool], axis: int | str, target: Target):
     """Calls, learnable weights and constructor arguments for a branch's pools."""
     calls, weights, args = [], [], []
     for index, pool in enumerate(pools):
@@ -166,17 +192,16 @@ def _pools(branch: str, pools: list[Pool], axis: int | str):
                 weights.append(PoolWeight(attribute, f"{name}_init", logit))
                 args.append(Arg(f"{name}_init", py(value)))
                 read = (
-                    f"ops.sigmoid(self.{attribute})" if logit else f"self.{attribute}"
+                    f"{target.sigmoid}(self.{attribute})"
+                    if logit
+                    else f"self.{attribute}"
                 )
                 kwargs.append((param, read))
             else:
                 args.append(Arg(name, py(value)))
                 kwargs.append((param, f"self.{name}"))
         if pool.kind == "stochastic":
-            kwargs += [
-                ("training", "training"),
-                ("seed_generator", "self.seed_generator"),
-            ]
+            kwargs += [("training", "training"), target.random_argument]
         calls.append(PoolCall(helper.name, tuple(kwargs)))
     return tuple(calls), tuple(weights), args
 
@@ -186,7 +211,9 @@ def _channel(
 ) -> tuple[ChannelPlan, list[Arg], list[Helper]]:
     last = spec.data_format == "channels_last"
     axes = "(1, 2)" if last else "(2, 3)"
-    calls, weights, pool_args = _pools("channel", branch.pools, axes)
+    calls, weights, pool_args = _pools(
+        "channel", branch.pools, axes, TARGETS[spec.target]
+    )
     args: list[Arg] = []
     helpers: list[Helper] = []
     explicit_hidden = branch.hidden is not None
@@ -255,7 +282,9 @@ def _map_shape(channel_axis: int, maps: int | str) -> str:
 
 def _spatial(spec: Spec, branch: SpatialBranch) -> tuple[SpatialPlan, list[Arg]]:
     axis = -1 if spec.data_format == "channels_last" else 1
-    calls, weights, pool_args = _pools("spatial", branch.pools, axis)
+    calls, weights, pool_args = _pools(
+        "spatial", branch.pools, axis, TARGETS[spec.target]
+    )
     args = [
         Arg("spatial_kernel_size", py(branch.kernel_size)),
         Arg("spatial_dilation", py(branch.dilation)),
@@ -334,6 +363,9 @@ def _helpers(spec: Spec, extra: list[Helper]) -> tuple[Helper, ...]:
         shared.append(
             Helper("weighted_sample_2d", "_weighted_sample_2d", library="helpers")
         )
+    if "channel" in stochastic or (
+        stochastic and TARGETS[spec.target].flat_gather_everywhere
+    ):
         shared.append(Helper("take_along", "_take_along", library="helpers"))
     ranked = [h for _, h in sorted(pools.values(), key=lambda p: (p[0], p[1].name))]
     return tuple(shared) + tuple(ranked)
@@ -365,10 +397,9 @@ def plan(spec: Spec) -> Plan:
     ]
     needs_math = any(logit_weights) or (channel is not None and channel.adaptive_kernel)
     # Standard library first, a blank line, then keras (isort's grouping).
-    imports = (["import math", ""] if needs_math else []) + [
-        "import keras",
-        "from keras import ops",
-    ]
+    imports = (["import math", ""] if needs_math else []) + list(
+        TARGETS[spec.target].imports
+    )
     return Plan(
         docstring=docs.module_docstring(spec),
         class_name=spec.name,

@@ -14,7 +14,7 @@ from .errors import KeyPath
 from .spec import ChannelBranch, SpatialBranch, Spec
 
 #: Targets this version renders; the others are part of the language but not built yet.
-RENDERABLE_TARGETS = ("keras3",)
+RENDERABLE_TARGETS = ("keras3", "tf_keras")
 
 MLP_ONLY = ("reduction", "hidden", "rounding", "divisor", "min_hidden", "activation")
 WIDTH_KEYS = ("reduction", "rounding", "divisor", "min_hidden")

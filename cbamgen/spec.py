@@ -167,7 +167,8 @@ class Spec(BaseModel):
         None, "free text for the generated docstring"
     )
     target: Literal["keras3", "tf_keras"] = _doc(
-        "keras3", "keras3: Keras 3, any backend; tf_keras: Keras 2 (not rendered yet)"
+        "keras3",
+        "keras3: Keras 3, any backend; tf_keras: Keras 2, TensorFlow 2.5 to 2.15",
     )
     data_format: Literal["channels_last", "channels_first"] = _doc(
         "channels_last", "input layout: (B, H, W, C) or (B, C, H, W)"

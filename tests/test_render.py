@@ -20,13 +20,19 @@ from cbamgen.render import BLACK_MODE, render_source
 from .support import spec_from_yaml
 
 BUNDLED = sorted(Path("specs").glob("*.yaml"))
-REGENERATE = "cbamgen render specs/*.yaml"
+REGENERATE = (
+    "cbamgen render specs/*.yaml && "
+    "cbamgen render --target tf_keras -o generated/tf_keras specs/*.yaml"
+)
 
 
+@pytest.mark.parametrize("target", ["keras3", "tf_keras"])
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
-def test_golden_file_is_reproduced_byte_for_byte(path):
-    golden = Path("generated") / f"{path.stem}.py"
-    rendered = render_source(load_spec(path), path.as_posix())
+def test_golden_file_is_reproduced_byte_for_byte(path, target):
+    folder = Path("generated") if target == "keras3" else Path("generated/tf_keras")
+    golden = folder / f"{path.stem}.py"
+    spec = load_spec(path).model_copy(update={"target": target})
+    rendered = render_source(spec, path.as_posix())
     assert golden.is_file(), f"{golden} is missing; regenerate with: {REGENERATE}"
     assert (
         golden.read_text(encoding="utf-8") == rendered

@@ -48,6 +48,13 @@ def test_pool_names_and_mappings_are_the_same_pool():
     assert l2.kind == "l2" and (lp.p, lp.normalize) == (3, "sum") and lse.r == 1.0
 
 
+def test_tf_keras_target_is_accepted():
+    assert (
+        load("cbamgen: 1\nname: B\nchannel: {}\ntarget: tf_keras\n").target
+        == "tf_keras"
+    )
+
+
 def test_yaml_1_2_exponent_floats_are_numbers():
     spec = load("""
         cbamgen: 1
@@ -176,9 +183,9 @@ BAD = [
         "only; the channel branch pools each whole map",
     ),
     (
-        "cbamgen: 1\nname: B\nchannel: {}\ntarget: tf_keras\n",
-        "specs/x.yaml:4:9: target: target 'tf_keras' is not supported yet by this cbamgen "
-        "version; use 'keras3'",
+        "cbamgen: 1\nname: B\nchannel: {}\ntarget: tf.keras\n",
+        "specs/x.yaml:4:9: target: 'tf.keras' is not allowed (did you mean 'tf_keras'?); "
+        "expected 'keras3', 'tf_keras'",
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {}\ngamma: {mode: none, init: 1}\n",

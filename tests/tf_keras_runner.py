@@ -1,0 +1,100 @@
+"""Runs generated tf_keras layers under another Python and TensorFlow (2.5.3 on Python
+3.9, or tf-keras 2.21 with TF_USE_LEGACY_KERAS=1) and reports, per case, as JSON lines:
+the largest error against the reference output computed by the test process, an .h5
+save/load round trip, and a fit step.
+
+    python tests/tf_keras_runner.py CASES_DIR
+
+Needs only numpy and tensorflow: it must not import cbamgen (whose own dependencies
+need a newer Python than TensorFlow 2.5 runs on).
+"""
+
+import importlib.util
+import json
+import os
+import sys
+
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+
+def load_module(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def short_name(variable):
+    """'block/channel_hidden/kernel:0' -> 'channel_hidden/kernel' (names are stable)."""
+    name = variable.name.split(":")[0]
+    parts = name.split("/")
+    return "/".join(parts[1:]) if len(parts) > 1 else name
+
+
+def run_case(folder, case):
+    data = np.load(os.path.join(folder, case["data"]))
+    module = load_module(case["module"], "generated_" + case["stem"])
+    layer = getattr(module, case["class"])(name="block")
+    x = data["x"]
+    layer(x)  # build through __call__, inside the layer's name scope, as users do
+    names = {}
+    for variable in layer.weights:
+        names[short_name(variable)] = variable
+    expected_names = sorted(k[2:] for k in data.files if k.startswith("w/"))
+    if sorted(names) != expected_names:
+        return {
+            "stem": case["stem"],
+            "ok": False,
+            "error": f"weight names {sorted(names)} != {expected_names}",
+        }
+    for key in expected_names:
+        names[key].assign(data["w/" + key])
+    y = layer(x, training=False).numpy()
+    error = float(
+        np.max(
+            np.abs(y - data["expected"])
+            / (np.abs(data["expected"]) + np.abs(x) + 1e-30)
+        )
+    )
+    inputs = keras.Input(x.shape[1:])
+    model = keras.Model(inputs, layer(inputs))
+    path = os.path.join(folder, case["stem"] + ".h5")
+    model.save(path)
+    restored = keras.models.load_model(path)
+    same = bool(np.array_equal(model(x).numpy(), restored(x).numpy()))
+    model.compile(optimizer="sgd", loss="mse")
+    loss = model.train_on_batch(x, np.zeros_like(x))
+    trained = bool(np.isfinite(loss)) and all(
+        np.all(np.isfinite(w)) for w in model.get_weights()
+    )
+    sampled = layer(x, training=True).numpy()
+    return {
+        "stem": case["stem"],
+        "ok": error <= 1e-5 and same and trained and bool(np.all(np.isfinite(sampled))),
+        "error": error,
+        "h5_round_trip": same,
+        "fit_step": trained,
+        "tensorflow": tf.__version__,
+    }
+
+
+def main():
+    folder = sys.argv[1]
+    with open(os.path.join(folder, "cases.json")) as stream:
+        cases = json.load(stream)
+    for case in cases:
+        try:
+            result = run_case(folder, case)
+        except Exception as exc:  # report, keep going: the test shows every failure
+            result = {
+                "stem": case["stem"],
+                "ok": False,
+                "error": f"{type(exc).__name__}: {str(exc)[:500]}",
+            }
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
