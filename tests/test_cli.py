@@ -7,21 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from cbamgen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    """A scratch project with two bundled specs, as the working directory."""
-    (tmp_path / "specs").mkdir()
-    for name in ("cbam.yaml", "l2_stochastic.yaml"):
-        shutil.copy(ROOT / "specs" / name, tmp_path / "specs" / name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 BAD = "cbamgen: 1\nname: Bad\nchannel:\n  pools: [l2, stocastic]\n"
@@ -38,10 +26,10 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_render_writes_generated_name_py(project, capsys):
-    assert main(["render", "specs/l2_stochastic.yaml"]) == 0
-    written = project / "generated" / "l2_stochastic.py"
-    assert written.read_text() == (ROOT / "generated" / "l2_stochastic.py").read_text()
-    assert "wrote generated/l2_stochastic.py" in capsys.readouterr().out
+    assert main(["render", "specs/eca.yaml"]) == 0
+    written = project / "generated" / "eca.py"
+    assert written.read_text() == (ROOT / "generated" / "eca.py").read_text()
+    assert "wrote generated/eca.py" in capsys.readouterr().out
 
 
 def test_render_to_another_directory(project):
@@ -74,7 +62,7 @@ def test_validate_bad_spec_exit_2(project):
 
 
 def test_check_is_clean_after_render_and_reports_stale_files(project, capsys):
-    assert main(["render", "specs/cbam.yaml", "specs/l2_stochastic.yaml"]) == 0
+    assert main(["render", "specs/cbam.yaml", "specs/eca.yaml"]) == 0
     assert main(["check"]) == 0
     generated = project / "generated" / "cbam.py"
     generated.write_text(generated.read_text().replace("reduction=16", "reduction=8"))

@@ -23,15 +23,6 @@ from cbamgen.schema import json_schema
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    (tmp_path / "specs").mkdir()
-    for name in ("cbam.yaml", "eca.yaml"):
-        shutil.copy(ROOT / "specs" / name, tmp_path / "specs" / name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def test_render_refuses_a_file_it_did_not_generate(project, capsys):
     target = project / "generated" / "cbam.py"
     target.parent.mkdir()

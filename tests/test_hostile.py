@@ -321,16 +321,6 @@ def test_outputs_and_gradients_stay_finite(precision, excite):
 # ------------------------------------------------------------ file-system faults
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    (tmp_path / "specs").mkdir()
-    root = Path(__file__).resolve().parent.parent
-    for name in ("cbam.yaml", "eca.yaml"):
-        (tmp_path / "specs" / name).write_text((root / "specs" / name).read_text())
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def test_dangling_symlink_output_is_refused(project, capsys):
     (project / "generated").mkdir()
     (project / "generated" / "cbam.py").symlink_to(project / "nowhere.py")

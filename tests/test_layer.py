@@ -238,27 +238,6 @@ gamma: {mode: blend, init: 0.5}
 """
 
 
-@pytest.mark.parametrize("magnitude", [1e-4, 1.0, 300.0, 1e3])
-def test_mixed_float16_outputs_and_gradients_stay_finite(mixed_precision, magnitude):
-    import tensorflow as tf
-
-    layer = layer_for(spec_from_yaml(ALL_POOLS_SPEC), seed=0)
-    x = tf.constant(
-        np.random.default_rng(0).normal(0, magnitude, (2, 56, 56, 8)), dtype="float16"
-    )
-    for training in (False, True):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = layer(x, training=training)
-            # A mean, as training losses are: a sum over 50k outputs of 1e3 would give
-            # weight gradients beyond float16's range whatever the layer does.
-            loss = tf.reduce_mean(tf.cast(y, "float32"))
-        assert y.dtype == tf.float16
-        gradients = tape.gradient(loss, [x] + layer.trainable_weights)
-        assert np.all(np.isfinite(y.numpy()))
-        assert all(np.all(np.isfinite(np.asarray(g))) for g in gradients)
-
-
 def test_pools_compute_in_float32_under_mixed_precision(mixed_precision):
     # In float16, 300**2 = 90000 overflows (max 65504): an L2 pool computed in float16
     # would return inf. Computed in float32 it returns 300.

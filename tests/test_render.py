@@ -11,7 +11,6 @@ from pathlib import Path
 
 import black
 import pytest
-import yaml
 
 from cbamgen.catalogue import POOLS
 from cbamgen.loader import load_spec
@@ -142,32 +141,6 @@ spatial: {pools: [{type: stochastic, weights: softmax}, {type: lp, normalize: su
         "_lp_pool",
         "_lp_sum_pool",
     }
-
-
-HOSTILE = 'He said """hi""" \\ {{ 7 * 7 }} {% if x %}\x00\nimport os; os.system("x")\n"'
-
-
-def test_description_is_text_only_never_code():
-    spec = spec_from_yaml(
-        yaml.safe_dump(
-            {"cbamgen": 1, "name": "Safe", "description": HOSTILE, "channel": {}}
-        )
-    )
-    assert spec.description == HOSTILE
-    source = render_source(spec, "x.yaml")
-    tree = ast.parse(source)
-    docstring = ast.get_docstring(tree)
-    assert HOSTILE.strip() in docstring
-    kinds = [type(node).__name__ for node in tree.body]
-    assert kinds == [
-        "Expr",
-        "Import",
-        "ImportFrom",
-        "FunctionDef",
-        "FunctionDef",
-        "FunctionDef",
-        "ClassDef",
-    ]
 
 
 def test_spec_path_with_control_characters_stays_in_the_header_comment():
