@@ -7,7 +7,7 @@ decided here, from the spec and the pool catalogue.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import docs
 from .catalogue import POOLS, Pool
@@ -110,7 +110,6 @@ class Plan:
     fusion: str
     gamma: str
     uses_seed: bool
-    weights_doc: tuple[tuple[str, str], ...] = field(default=())
 
 
 #: Helper name for each pool variant. Parameters that do not change the code (p, r, alpha)
