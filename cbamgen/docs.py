@@ -11,6 +11,7 @@ import textwrap
 import yaml
 
 from .catalogue import POOLS, Pool
+from .rules import inactive
 from .spec import ChannelBranch, SpatialBranch, Spec
 
 CBAM = "Woo et al. 2018, CBAM, arXiv:1807.06521"
@@ -219,8 +220,14 @@ def _pool_weight_rows(branch: str, pools: list[Pool]) -> list[tuple[str, str]]:
 
 
 def normalised_spec(spec: Spec) -> str:
-    """The spec with every default filled in, as YAML (pools without settings stay names)."""
+    """The spec with every default that takes effect filled in, as YAML: itself a valid
+    spec (keys without effect are left out; pools without settings stay names)."""
     data = spec.model_dump(mode="json", exclude_none=True)
+    for path in inactive(spec):
+        node = data
+        for key in path[:-1]:
+            node = node.get(key, {})
+        node.pop(path[-1], None)
     for branch in ("channel", "spatial"):
         if branch in data:
             data[branch]["pools"] = [
@@ -233,7 +240,7 @@ def normalised_spec(spec: Spec) -> str:
                     getattr(spec, branch).pools, data[branch]["pools"], strict=True
                 )
             ]
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=80)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=76)
 
 
 def module_docstring(spec: Spec) -> str:
@@ -278,23 +285,27 @@ def module_docstring(spec: Spec) -> str:
                 lines.append(f"        ({cls.citation})")
     lines += [
         "",
-        "Pools run in float32 (also under mixed precision) and are cast back.",
+        "Pools and the attention head run in the variable dtype, float32 also under "
+        "mixed precision; only the gates are cast to the input's dtype.",
         "",
     ]
     lines.append("Weights (C = input channels):")
     rows = weights_table(spec)
     width = max(len(name) for name, _ in rows) if rows else 0
     lines += [f"    {name.ljust(width)}  {shape}" for name, shape in rows]
-    lines += ["", "Spec:", ""]
-    lines += [
-        "    " + line if line else "" for line in normalised_spec(spec).splitlines()
-    ]
+    # Prose and formulas are wrapped (continuations of indented lines hang by four
+    # more spaces); the embedded spec is YAML and is left exactly as dumped.
     wrapped: list[str] = []
     for line in lines:
         body = line.lstrip(" ")
+        indent = line[: len(line) - len(body)]
         wrapped += (
-            _wrap(body, indent=line[: len(line) - len(body)])
+            _wrap(body, indent=indent, hanging="    " if indent else "")
             if len(line) > 84
             else [line]
         )
+    wrapped += ["", "Spec:", ""]
+    wrapped += [
+        "    " + line if line else "" for line in normalised_spec(spec).splitlines()
+    ]
     return escape_docstring("\n".join(wrapped) + "\n")

@@ -183,3 +183,16 @@ def test_digest_of_goldens_is_stable_within_a_run():
         for p in BUNDLED
     ]
     assert first == second
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_docstring_embeds_the_spec_it_was_generated_from(path):
+    """The docstring's spec is YAML that loads back to the same spec, defaults filled."""
+    import textwrap
+
+    from cbamgen.loader import load_spec_bytes
+
+    source = (Path("generated") / f"{path.stem}.py").read_text(encoding="utf-8")
+    docstring = ast.get_docstring(ast.parse(source), clean=False)
+    embedded = textwrap.dedent(docstring.split("\nSpec:\n", 1)[1])
+    assert load_spec_bytes(embedded.encode(), "docstring") == load_spec(path)
