@@ -11,6 +11,7 @@ import textwrap
 import yaml
 
 from .catalogue import POOLS, Pool
+from .errors import printable
 from .rules import inactive
 from .spec import ChannelBranch, SpatialBranch, Spec
 
@@ -22,9 +23,7 @@ ECA = "Wang et al. 2020, ECA-Net, arXiv:1910.03151"
 def _escape_char(char: str) -> str:
     if char == "\\":
         return "\\\\"
-    if char == "\n" or char.isprintable():
-        return char
-    return char.encode("unicode_escape").decode("ascii")
+    return char if char == "\n" else printable(char)
 
 
 def escape_docstring(text: str) -> str:

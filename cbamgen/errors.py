@@ -9,6 +9,15 @@ from dataclasses import dataclass
 KeyPath = tuple[str | int, ...]
 
 
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would not show as text escaped (``\\n``,
+    ``\\x00``, ``\\u2028`` ...), so it stays on one line and shows what it holds."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
+
+
 def format_path(path: KeyPath) -> str:
     """``("channel", "pools", 1)`` -> ``channel.pools[1]``; the root is ``(root)``."""
     text = ""
@@ -43,10 +52,8 @@ class Diagnostic:
 
     def format(self, filename: str) -> str:
         """One line, always: characters a terminal would not show as text are escaped."""
-        text = f"{filename}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}"
-        return "".join(
-            c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-            for c in text
+        return printable(
+            f"{filename}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}"
         )
 
 
