@@ -151,6 +151,7 @@ class Target:
     imports: tuple[str, ...]
     random_argument: tuple[str, str]  # how stochastic helpers get their randomness
     flat_gather_everywhere: bool  # no take_along_axis to fall back on (TF 2.5)
+    two_level_everywhere: bool  # a single axis too is sampled in two levels
     sigmoid: str  # for a trainable mixed alpha, sigmoid(logit)
 
 
@@ -159,12 +160,14 @@ TARGETS = {
         imports=("import keras", "from keras import ops"),
         random_argument=("seed_generator", "self.seed_generator"),
         flat_gather_everywhere=False,
+        two_level_everywhere=True,
         sigmoid="ops.sigmoid",
     ),
     "tf_keras": Target(
         imports=("import tensorflow as tf", "from tensorflow import keras"),
         random_argument=("seed", "self.seed"),
         flat_gather_everywhere=True,
+        two_level_everywhere=False,
         sigmoid="tf.sigmoid",
     ),
 }
@@ -329,6 +332,33 @@ _NEIGHBOURHOOD_LAYOUT = {
 }
 
 
+def _sampler_helpers(branches: set[str], target: Target) -> list[str]:
+    """The helper macros stochastic pooling in `branches` needs, in print order.
+
+    Keras 3: both branches sample in two levels with _weighted_sample_2d (a single
+    axis is split into blocks first, by _split_axis) and hashed uniforms. tf_keras: a single axis is
+    sampled in one level with TensorFlow's own uniforms.
+    """
+    if not branches:
+        return []
+    if target.two_level_everywhere:
+        split = ["split_axis", "block_length"] if "spatial" in branches else []
+        return [
+            "weighted_mean",
+            *split,
+            "weighted_sample_2d",
+            "gather",
+            "uniform",
+            "hash",
+        ]
+    macros = ["weighted_sample"] if "spatial" in branches else []
+    if "channel" in branches:
+        macros.append("weighted_sample_2d")
+    if "channel" in branches or target.flat_gather_everywhere:
+        macros.append("take_along")
+    return macros
+
+
 def _helpers(spec: Spec, extra: list[Helper]) -> tuple[Helper, ...]:
     """Each helper once: block helpers first, then pools in catalogue order."""
     order = list(POOLS)
@@ -356,16 +386,10 @@ def _helpers(spec: Spec, extra: list[Helper]) -> tuple[Helper, ...]:
             )
         )
     stochastic = {name for name, pool in uses if pool.kind == "stochastic"}
-    if "spatial" in stochastic:
-        shared.append(Helper("weighted_sample", "_weighted_sample", library="helpers"))
-    if "channel" in stochastic:
-        shared.append(
-            Helper("weighted_sample_2d", "_weighted_sample_2d", library="helpers")
-        )
-    if "channel" in stochastic or (
-        stochastic and TARGETS[spec.target].flat_gather_everywhere
-    ):
-        shared.append(Helper("take_along", "_take_along", library="helpers"))
+    shared += [
+        Helper(macro, "_" + macro, library="helpers")
+        for macro in _sampler_helpers(stochastic, TARGETS[spec.target])
+    ]
     ranked = [h for _, h in sorted(pools.values(), key=lambda p: (p[0], p[1].name))]
     return tuple(shared) + tuple(ranked)
 
@@ -391,10 +415,15 @@ def plan(spec: Spec) -> Plan:
     )
     if uses_seed:
         args.append(Arg("seed", "None"))
+    helpers = _helpers(spec, extra_helpers)
     logit_weights = [
         w.logit for b in (channel, spatial) if b is not None for w in b.weights
     ]
-    needs_math = any(logit_weights) or (channel is not None and channel.adaptive_kernel)
+    needs_math = (
+        any(logit_weights)
+        or (channel is not None and channel.adaptive_kernel)
+        or any(h.macro in ("block_length", "uniform") for h in helpers)
+    )
     # Standard library first, a blank line, then keras (isort's grouping).
     imports = (["import math", ""] if needs_math else []) + list(
         TARGETS[spec.target].imports
@@ -404,7 +433,7 @@ def plan(spec: Spec) -> Plan:
         class_name=spec.name,
         class_summary=docs.class_summary(spec),
         imports=tuple(imports),
-        helpers=_helpers(spec, extra_helpers),
+        helpers=helpers,
         args=tuple(args),
         data_format=spec.data_format,
         channel_axis=-1 if spec.data_format == "channels_last" else 1,

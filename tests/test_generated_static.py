@@ -79,8 +79,12 @@ def test_no_tf_keras_saving_and_no_framework_but_keras(stem):
 PYTHON_CONDITIONS = {
     "not training",  # a Python bool (Keras 3 passes training as one)
     "channels is None",  # a static shape in build()
+    "training",  # the same Python bool
     "dim == axis % rank",  # loop over static dimensions in _take_along
     "d == dim",
+    "blocks * length > size",  # static sizes in _split_axis and _block_length
+    "size % length == 0",
+    "columns == len(x.shape) - 1",  # static axes in _weighted_sample_2d
     "t % 2",  # ECA's kernel size from the static channel count
 }
 

@@ -243,3 +243,81 @@ def test_window_sampling_draws_from_each_pixels_own_window(helper):
             assert np.isclose(window, out[b, i, j, c]).any()
             if helper == "_stochastic_window_pool":
                 assert out[b, i, j, c] > 0  # zero-weight cells are never drawn
+
+
+CHI2_CRITICAL_P001_5_DOF = 20.515
+
+
+@pytest.mark.parametrize("channels_first", [False, True], ids=["last", "first"])
+@pytest.mark.parametrize("softmax", [False, True], ids=["relu", "softmax"])
+def test_a_padded_last_block_is_never_drawn(module, channels_first, softmax):
+    """Seven elements split as 3 + 3 + 1, padded to 3 x 3: the padding (zeros for relu
+    weights, -inf for softmax) has weight 0, and frequencies stay right."""
+    values = np.array([-1.0, 0.5, 1.0, 1.5, 2.0, 0.25, 3.0], np.float32)
+    weights = np.exp(values - values.max()) if softmax else np.maximum(values, 0.0)
+    probabilities = weights / weights.sum()
+    draws = 20_000
+    if channels_first:
+        x, axis = values[None, :, None] * np.ones((1, 1, draws), np.float32), 1
+    else:
+        x, axis = values[None, None, :] * np.ones((1, draws, 1), np.float32), -1
+    helper = module._softmax_stochastic_pool if softmax else module._stochastic_pool
+    generator = keras.random.SeedGenerator(3)
+    out = np.asarray(helper(x, axis, training=True, seed_generator=generator))
+    counts = np.array([np.sum(out == v) for v in values])
+    assert counts.sum() == draws  # never a padding value
+    possible = probabilities > 0
+    assert counts[~possible].sum() == 0
+    expected = probabilities[possible] * draws
+    chi2 = float(((counts[possible] - expected) ** 2 / expected).sum())
+    dof = possible.sum() - 1
+    critical = {5: CHI2_CRITICAL_P001_5_DOF, 6: 22.458}[dof]
+    assert chi2 < critical, (counts, expected)
+
+
+def lowbias32(word: int) -> int:
+    """The hash in plain unsigned 32-bit arithmetic, to check the int32 version."""
+    word &= 0xFFFFFFFF
+    word ^= word >> 16
+    word = (word * 0x7FEB352D) & 0xFFFFFFFF
+    word ^= word >> 15
+    word = (word * 0x846CA68B) & 0xFFFFFFFF
+    word ^= word >> 16
+    return word
+
+
+@pytest.mark.parametrize("xla", [False, True], ids=["eager", "xla"])
+def test_the_int32_hash_equals_unsigned_lowbias32(module, xla):
+    rng = np.random.default_rng(0)
+    words = np.concatenate(
+        [
+            np.array([0, 1, -1, 2**31 - 1, -(2**31), 0x12345678], np.int64),
+            rng.integers(-(2**31), 2**31, size=2000),
+        ]
+    ).astype(np.int32)
+    hash_ = module._hash
+    if xla:
+        hash_ = tf.function(hash_, jit_compile=True)
+    got = np.asarray(hash_(tf.constant(words))).astype(np.int64) & 0xFFFFFFFF
+    expected = np.array([lowbias32(int(w)) for w in words], np.int64)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_hashed_uniforms_are_uniform_reproducible_and_fresh_per_call(module):
+    like = np.zeros((4, 50, 100), np.float32)
+    first = np.asarray(module._uniform(like, keras.random.SeedGenerator(11)))
+    again = np.asarray(module._uniform(like, keras.random.SeedGenerator(11)))
+    generator = keras.random.SeedGenerator(11)
+    module._uniform(like, generator)
+    second = np.asarray(module._uniform(like, generator))
+    np.testing.assert_array_equal(first, again)
+    assert first.shape == like.shape
+    assert 0.0 <= first.min() and first.max() < 1.0
+    assert np.mean(first == second) < 1e-3  # the next call draws new numbers
+    # 20 equal bins, chi-square at p = 0.001 (19 degrees of freedom: 43.82).
+    counts = np.histogram(first, bins=20, range=(0.0, 1.0))[0]
+    expected = first.size / 20
+    assert float(((counts - expected) ** 2 / expected).sum()) < 43.82
+    # Neighbouring positions are not correlated.
+    flat = first.reshape(-1)
+    assert abs(np.corrcoef(flat[:-1], flat[1:])[0, 1]) < 0.02
