@@ -75,6 +75,7 @@ class ChannelPlan:
     concat_axis: int
     descriptors_shape: str
     to_pool_major: bool  # descriptors come out (batch, channels, pools): transpose them
+    one_at_a_time: bool  # descriptors kept apart, each excited by the same layers
     gate_shape: str
 
 
@@ -269,6 +270,7 @@ def _channel(
             f"(-1, {n}, self.channels)" if last else f"(-1, self.channels, {n})"
         ),
         to_pool_major=not last,
+        one_at_a_time=branch.combine == "sum" and branch.excite != "conv1d",
         gate_shape="(-1, 1, 1, self.channels)" if last else "(-1, self.channels, 1, 1)",
     )
     return plan, args + pool_args, helpers
