@@ -1,6 +1,7 @@
 """The keras3 output of every bundled spec runs on the JAX and PyTorch backends too:
 'cbamgen verify' (reference equivalence, a compiled training step, a .keras round trip)
-in a fresh process per backend."""
+in a fresh process per backend; and the stochastic sampler's int32 hash and draw
+frequencies are right there as well."""
 
 from __future__ import annotations
 
@@ -30,3 +31,63 @@ def test_every_bundled_block_verifies_on_the_backend(backend):
     rows = [line for line in result.stdout.splitlines() if line.startswith("specs/")]
     assert len(rows) == len(SPECS)
     assert all("ok: reference, training step, .keras round trip" in r for r in rows)
+
+
+SAMPLER_CHECK = """
+import sys
+import numpy as np
+import keras
+from keras import ops
+from cbamgen.loader import load_spec_bytes
+from cbamgen.render import render_source
+from cbamgen.verify import import_source
+
+text = b"cbamgen: 1\\nname: S\\nchannel: {pools: [stochastic]}\\nspatial: {pools: [stochastic]}\\n"
+module = import_source(render_source(load_spec_bytes(text, "s.yaml"), "s.yaml"), "s")
+
+# The int32 hash equals lowbias32 on unsigned words (products must wrap).
+def lowbias32(w):
+    w &= 0xFFFFFFFF
+    w ^= w >> 16
+    w = (w * 0x7FEB352D) & 0xFFFFFFFF
+    w ^= w >> 15
+    w = (w * 0x846CA68B) & 0xFFFFFFFF
+    return w ^ (w >> 16)
+
+words = np.random.default_rng(0).integers(-(2**31), 2**31, size=500).astype(np.int32)
+got = ops.convert_to_numpy(module._hash(ops.convert_to_tensor(words)))
+assert [int(g) & 0xFFFFFFFF for g in got] == [lowbias32(int(w)) for w in words]
+
+# Both samplers draw with the right frequencies (chi-square, p = 0.001).
+values = np.array([-1.0, 0.5, 1.0, 1.5, 2.0, 0.25, 3.0], np.float32)
+p = np.maximum(values, 0) / np.maximum(values, 0).sum()
+draws = 20000
+cases = {
+    "axis": (module._stochastic_pool, values[None, None, :] * np.ones((1, draws, 1)), -1),
+    "map": (module._stochastic_map_pool, values.reshape(1, 7, 1, 1) * np.ones((1, 1, 1, draws)), (1, 2)),
+}
+for name, (pool, x, axis) in cases.items():
+    out = ops.convert_to_numpy(pool(ops.convert_to_tensor(x.astype(np.float32)), axis,
+        training=True, seed_generator=keras.random.SeedGenerator(5))).reshape(-1)
+    counts = np.array([np.sum(out == v) for v in values])
+    assert counts.sum() == draws and counts[p == 0].sum() == 0, (name, counts)
+    expected = p[p > 0] * draws
+    chi2 = float(((counts[p > 0] - expected) ** 2 / expected).sum())
+    assert chi2 < 20.515, (name, counts, expected)
+print("sampler ok")
+"""
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_the_sampler_hashes_and_draws_right_on_the_backend(backend):
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run(
+        [sys.executable, "-c", SAMPLER_CHECK],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "sampler ok" in result.stdout
