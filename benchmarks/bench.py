@@ -90,9 +90,14 @@ def side_by_side(candidates: dict, x, repeats: int, number: int) -> dict[str, fl
 # ------------------------------------------------------------------ scenarios
 
 
-def generated_layer(path: str, **kwargs):
+def generated_module(path: str):
+    """The module rendered from a bundled spec, and the spec."""
     spec = load_spec(ROOT / path)
-    module = import_source(render_source(spec, path), label="bench")
+    return import_source(render_source(spec, path), label="bench"), spec
+
+
+def generated_layer(path: str, **kwargs):
+    module, spec = generated_module(path)
     return getattr(module, spec.name)(**kwargs)
 
 

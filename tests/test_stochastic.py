@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from .support import import_source, layer_for, spec_from_yaml
+from .support import (
+    assert_frequencies,
+    import_source,
+    layer_for,
+    lowbias32,
+    spec_from_yaml,
+)
 
 SPEC = """
 cbamgen: 1
@@ -106,9 +112,6 @@ def test_training_output_is_always_one_of_the_region_inputs(module, name):
     assert np.all(picked[~positive] == 0.0)
 
 
-CHI2_CRITICAL_P001 = {4: 18.467, 5: 20.515}  # chi-square quantiles at 0.999
-
-
 @pytest.mark.parametrize("name", LAYOUTS)
 @pytest.mark.parametrize("softmax", [False, True], ids=["relu", "softmax"])
 def test_sample_frequencies_match_probabilities(module, name, softmax):
@@ -120,13 +123,7 @@ def test_sample_frequencies_match_probabilities(module, name, softmax):
     probabilities = weights / weights.sum()
     draws = 20_000
     out = sample(module, name, layout(name, values, draws), seed=7, softmax=softmax)
-    counts = np.array([np.sum(np.isclose(out, v)) for v in values])
-    assert counts.sum() == draws
-    possible = probabilities > 0
-    assert counts[~possible].sum() == 0  # zero-weight elements are never drawn
-    expected = probabilities[possible] * draws
-    chi2 = float(((counts[possible] - expected) ** 2 / expected).sum())
-    assert chi2 < CHI2_CRITICAL_P001[possible.sum() - 1], (counts, expected)
+    assert_frequencies(out, values, probabilities)
 
 
 @pytest.mark.parametrize("name", LAYOUTS)
@@ -245,9 +242,6 @@ def test_window_sampling_draws_from_each_pixels_own_window(helper):
                 assert out[b, i, j, c] > 0  # zero-weight cells are never drawn
 
 
-CHI2_CRITICAL_P001_5_DOF = 20.515
-
-
 @pytest.mark.parametrize("channels_first", [False, True], ids=["last", "first"])
 @pytest.mark.parametrize("softmax", [False, True], ids=["relu", "softmax"])
 def test_a_padded_last_block_is_never_drawn(module, channels_first, softmax):
@@ -264,26 +258,7 @@ def test_a_padded_last_block_is_never_drawn(module, channels_first, softmax):
     helper = module._softmax_stochastic_pool if softmax else module._stochastic_pool
     generator = keras.random.SeedGenerator(3)
     out = np.asarray(helper(x, axis, training=True, seed_generator=generator))
-    counts = np.array([np.sum(out == v) for v in values])
-    assert counts.sum() == draws  # never a padding value
-    possible = probabilities > 0
-    assert counts[~possible].sum() == 0
-    expected = probabilities[possible] * draws
-    chi2 = float(((counts[possible] - expected) ** 2 / expected).sum())
-    dof = possible.sum() - 1
-    critical = {5: CHI2_CRITICAL_P001_5_DOF, 6: 22.458}[dof]
-    assert chi2 < critical, (counts, expected)
-
-
-def lowbias32(word: int) -> int:
-    """The hash in plain unsigned 32-bit arithmetic, to check the int32 version."""
-    word &= 0xFFFFFFFF
-    word ^= word >> 16
-    word = (word * 0x7FEB352D) & 0xFFFFFFFF
-    word ^= word >> 15
-    word = (word * 0x846CA68B) & 0xFFFFFFFF
-    word ^= word >> 16
-    return word
+    assert_frequencies(out, values, probabilities)  # never a padding value
 
 
 @pytest.mark.parametrize("xla", [False, True], ids=["eager", "xla"])
