@@ -8,6 +8,7 @@ one function in :mod:`cbamgen.reference`, and the tests pick it up from this reg
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Tag
@@ -28,6 +29,9 @@ class Pool(BaseModel):
     citation: ClassVar[str] = ""
     #: Numeric parameters that become constructor arguments of the generated layer.
     numeric: ClassVar[tuple[str, ...]] = ()
+    #: Other names people give this pool (compared after :func:`normal_name`), each
+    #: with what to write instead.
+    aliases: ClassVar[dict[str, str]] = {}
 
     window: number(integer=True, ge=1, le=63, odd=True) | None = None
 
@@ -59,18 +63,21 @@ class Pool(BaseModel):
 class AvgPool(Pool):
     type: Literal["avg"]
     title: ClassVar[str] = "average pooling"
+    aliases: ClassVar[dict[str, str]] = {"average": "avg", "mean": "avg"}
     formula: ClassVar[str] = "mean(x_i)"
 
 
 class MaxPool(Pool):
     type: Literal["max"]
     title: ClassVar[str] = "max pooling"
+    aliases: ClassVar[dict[str, str]] = {"maximum": "max"}
     formula: ClassVar[str] = "max(x_i)"
 
 
 class LpPool(Pool):
     type: Literal["lp"]
     title: ClassVar[str] = "power-average (Lp) pooling"
+    aliases: ClassVar[dict[str, str]] = {"power": "lp", "poweraverage": "lp"}
     formula: ClassVar[str] = (
         "(mean |x_i|^p)^(1/p); with normalize=sum: (sum |x_i|^p)^(1/p)"
     )
@@ -84,6 +91,7 @@ class LpPool(Pool):
 class L2Pool(Pool):
     type: Literal["l2"]
     title: ClassVar[str] = "L2 (root-mean-square) pooling"
+    aliases: ClassVar[dict[str, str]] = {"rms": "l2", "rootmeansquare": "l2"}
     formula: ClassVar[str] = "sqrt(mean(x_i^2)), i.e. lp with p=2, normalize=mean"
     citation: ClassVar[str] = "Sermanet et al. 2012"
 
@@ -91,6 +99,7 @@ class L2Pool(Pool):
 class LsePool(Pool):
     type: Literal["lse"]
     title: ClassVar[str] = "log-sum-exp pooling"
+    aliases: ClassVar[dict[str, str]] = {"logsumexp": "lse"}
     formula: ClassVar[str] = (
         "(1/r) log(mean exp(r x_i)); with normalize=sum: (1/r) log(sum exp(r x_i))"
     )
@@ -106,6 +115,9 @@ class LsePool(Pool):
 class StochasticPool(Pool):
     type: Literal["stochastic"]
     title: ClassVar[str] = "stochastic pooling"
+    aliases: ClassVar[dict[str, str]] = {
+        "softmax": "{type: stochastic, weights: softmax}"
+    }
     formula: ClassVar[str] = (
         "p_i = w_i / sum w_j with w = max(x, 0) (weights=relu) or exp(x - max x) "
         "(weights=softmax); inference: sum p_i x_i; a region with all w_i = 0 gives 0"
@@ -122,6 +134,10 @@ class StochasticPool(Pool):
 class GemPool(Pool):
     type: Literal["gem"]
     title: ClassVar[str] = "generalized-mean (GeM) pooling"
+    aliases: ClassVar[dict[str, str]] = {
+        "generalizedmean": "gem",
+        "generalisedmean": "gem",
+    }
     formula: ClassVar[str] = "(mean max(x_i, eps)^p)^(1/p); p learnable when trainable"
     citation: ClassVar[str] = "Radenovic et al. 2018, arXiv:1711.02512"
     numeric: ClassVar[tuple[str, ...]] = ("p", "eps")
@@ -137,6 +153,7 @@ class GemPool(Pool):
 class MixedPool(Pool):
     type: Literal["mixed"]
     title: ClassVar[str] = "mixed max-average pooling"
+    aliases: ClassVar[dict[str, str]] = {"mixedmaxavg": "mixed", "maxavg": "mixed"}
     formula: ClassVar[str] = (
         "alpha max(x_i) + (1 - alpha) mean(x_i); a trainable alpha is sigmoid of a free "
         "weight, so it stays in (0, 1)"
@@ -199,3 +216,24 @@ PoolSpec = Annotated[
     ),
     BeforeValidator(_as_mapping),
 ]
+
+
+def normal_name(word: str) -> str:
+    """A pool name as people vary it: any case, with '_pool', 'Pooling2D' or 'global_'
+    around it (``AvgPool2D``, ``gem_pool``, ``max_pooling`` -> ``avg``, ``gem``, ``max``).
+    """
+    letters = re.sub(r"[^a-z0-9]", "", word.lower())
+    stem = re.sub(r"^global|pool(ing)?(2d)?$", "", letters)
+    return stem or letters
+
+
+def suggest_pool(word: str) -> str | None:
+    """What to write for an unknown pool name that is a known pool in disguise."""
+    key = normal_name(word)
+    for name, cls in POOLS.items():
+        if key == normal_name(name):
+            return f"'{name}'"
+        if key in cls.aliases:
+            spelling = cls.aliases[key]
+            return spelling if spelling.startswith("{") else f"'{spelling}'"
+    return None

@@ -29,12 +29,18 @@ def format_path(path: KeyPath) -> str:
     return text or "(root)"
 
 
+def _folded(word: str) -> str:
+    return word.lower().replace("-", "_").replace(" ", "_")
+
+
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
-    """A ``" (did you mean 'x'?)"`` suffix, or ``""`` when nothing is close."""
+    """A ``" (did you mean 'x'?)"`` suffix, or ``""`` when nothing is close. Case and
+    dashes do not count (``MLP``, ``Hard-Sigmoid``)."""
     if not isinstance(word, str):
         return ""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    by_fold = {_folded(choice): choice for choice in choices}
+    close = difflib.get_close_matches(_folded(word), list(by_fold), n=1, cutoff=0.6)
+    return f" (did you mean '{by_fold[close[0]]}'?)" if close else ""
 
 
 def one_of(choices: Iterable[object]) -> str:

@@ -12,8 +12,19 @@ from pydantic_core import PydanticCustomError
 STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
+def _type_hint(value: Any, wanted: str) -> str:
+    """What the value was, when its text alone could mislead, and how to fix it."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return " (text)"
+        return f" (text, because it is quoted); write {wanted} without quotes"
+    if value is None:
+        return " (null)"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return " (a number); write it in quotes"
+    return ""
 
 
 def _bounds_text(gt, ge, le, lt) -> str:
@@ -55,8 +66,16 @@ def number(
         if isinstance(value, bool) or not isinstance(value, accepted):
             raise PydanticCustomError(
                 "cbamgen_type",
-                "expected {wanted}, got {kind} {value}",
-                {"wanted": wanted, "kind": _kind(value), "value": repr(value)},
+                "expected {wanted}, got {value}{hint}",
+                {
+                    "wanted": wanted,
+                    "value": repr(value),
+                    "hint": (
+                        ""
+                        if isinstance(value, (int, float))
+                        else _type_hint(value, "the number")
+                    ),
+                },
             )
         if isinstance(value, float) and not math.isfinite(value):
             raise PydanticCustomError(
@@ -111,8 +130,8 @@ def text(*, max_length: int = 10_000):
         if not isinstance(value, str):
             raise PydanticCustomError(
                 "cbamgen_type",
-                "expected text, got {kind} {value}",
-                {"kind": _kind(value), "value": repr(value)},
+                "expected text, got {value}{hint}",
+                {"value": repr(value), "hint": _type_hint(value, "text")},
             )
         if len(value) > max_length:
             raise PydanticCustomError(

@@ -1,7 +1,14 @@
-"""Spec file -> :class:`Spec`, or a :class:`SpecError` listing every located problem."""
+"""Spec file -> :class:`Spec`, or a :class:`SpecError` listing every located problem.
+
+Every problem of a file comes in one run: the typed models report what is malformed;
+the invalid parts are then set aside (a key dropped so its default applies, a bad pool
+replaced by a placeholder) and the cross-key rules run on the rest, each finding kept
+only if the keys it read were valid.
+"""
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -9,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import rules
-from .catalogue import POOLS
+from .catalogue import POOLS, suggest_pool
 from .errors import Diagnostic, KeyPath, SpecError, did_you_mean, one_of
 from .spec import ChannelBranch, Gamma, SpatialBranch, Spec
 from .yamlsource import MAX_BYTES, Source, YamlError, decode, parse
@@ -19,11 +26,16 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "spatial": SpatialBranch,
     "gamma": Gamma,
 }
+SPEC_SUFFIXES = (".yaml", ".yml")
+#: Stand-ins for invalid required values, so that the rest can still be checked.
+_PLACEHOLDERS = {("cbamgen",): 1, ("name",): "Spec"}
 
 
 def load_spec(path: str | Path, *, display_name: str | None = None) -> Spec:
     """Read and validate a spec file; errors name ``display_name`` (default: ``path``)."""
     name = display_name or str(path)
+    if Path(path).suffix.lower() not in SPEC_SUFFIXES:
+        raise SpecError(name, [Diagnostic(1, 1, (), _not_a_spec(Path(path)))])
     try:
         with open(path, "rb") as stream:
             # Read one byte past the limit: a huge file is refused without loading it.
@@ -33,6 +45,16 @@ def load_spec(path: str | Path, *, display_name: str | None = None) -> Spec:
             name, [Diagnostic(1, 1, (), f"cannot read the spec: {exc.strerror}")]
         ) from None
     return load_spec_bytes(raw, name)
+
+
+def _not_a_spec(path: Path) -> str:
+    message = "not a spec: cbamgen reads YAML specs, files ending in .yaml"
+    if path.suffix == ".py":
+        message += (
+            f"; a generated layer is rendered from its spec, e.g. "
+            f"specs/{path.stem}.yaml (its first line names it)"
+        )
+    return message
 
 
 def load_spec_bytes(raw: bytes, filename: str) -> Spec:
@@ -50,18 +72,55 @@ def validate(source: Source, filename: str) -> Spec:
             f"not {_kind(source.data)}"
         )
         raise SpecError(filename, [Diagnostic(*source.mark(()), (), message)])
-    try:
-        spec = Spec.model_validate(source.data)
-    except ValidationError as exc:
-        problems = [_translate(error, source) for error in exc.errors()]
-        raise SpecError(filename, problems) from None
-    problems = [
-        Diagnostic(*source.mark(path, key=at_key), path, message)
-        for path, message, at_key in rules.check(spec, source.data)
-    ]
+    problems: list[Diagnostic] = []
+    invalid: set[KeyPath] = set()
+    data = source.data
+    for _ in range(3):  # setting a part aside can expose an error beneath it, rarely
+        try:
+            spec = Spec.model_validate(data)
+            break
+        except ValidationError as exc:
+            data = copy.deepcopy(data)
+            for error in exc.errors():
+                part, problem = _translate(error, source)
+                problems.append(problem)
+                invalid.add(part)
+                _set_aside(data, part)
+    else:
+        raise SpecError(filename, problems)
+    for problem in rules.check(spec, source.data):
+        if not any(_overlaps(p, invalid) for p in (problem.path, *problem.reads)):
+            where = source.mark(problem.path, key=problem.at_key)
+            problems.append(Diagnostic(*where, problem.path, problem.message))
     if problems:
         raise SpecError(filename, problems)
     return spec
+
+
+def _overlaps(path: KeyPath, invalid: set[KeyPath]) -> bool:
+    """Whether ``path`` is, holds or lies within an invalid part."""
+    return any(path[: len(bad)] == bad or bad[: len(path)] == path for bad in invalid)
+
+
+def _set_aside(data: dict, path: KeyPath) -> None:
+    """Take an invalid part out of ``data`` so the rest validates: a key is dropped (its
+    default applies), a pool becomes a placeholder, a required value a stand-in."""
+    if path == ("gamma", "mode"):
+        data.pop("gamma", None)
+        return
+    if path in _PLACEHOLDERS:
+        data[path[0]] = _PLACEHOLDERS[path]
+        return
+    parent: Any = data
+    for part in path[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return  # already set aside with an enclosing part
+    if isinstance(parent, list):
+        parent[path[-1]] = {"type": "avg"}
+    elif isinstance(parent, dict) and path:
+        parent.pop(path[-1], None)
 
 
 def _kind(value: Any) -> str:
@@ -81,100 +140,129 @@ def _data_path(loc: tuple, data: Any) -> tuple[KeyPath, Any]:
     """Follow pydantic's ``loc`` through the data, skipping union tags and validator names."""
     path: list[str | int] = []
     for part in loc:
-        if isinstance(data, dict) and _pool_tag(data) == part:
-            continue
+        if isinstance(data, dict) and data.get("type") == part:
+            continue  # the tag of a pool's union member
         if isinstance(data, dict) and part in data:
             data = data[part]
         elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
             data = data[part]
-        elif isinstance(data, str) and isinstance(part, int):
-            continue
         else:
             continue
         path.append(part)
     return tuple(path), data
 
 
-def _pool_tag(data: dict) -> Any:
-    return data.get("type")
-
-
-def _allowed_keys(path: KeyPath) -> list[str]:
+def _allowed_keys(source: Source, path: KeyPath) -> list[str]:
     """The keys a mapping at ``path`` may hold (for did-you-mean on an unknown key)."""
     parent = path[:-1]
     if len(parent) == 0:
         return list(Spec.model_fields)
     if len(parent) == 1 and parent[0] in _SECTIONS:
         return list(_SECTIONS[parent[0]].model_fields)
-    return []
-
-
-def _pool_keys(source: Source, path: KeyPath) -> list[str]:
     pool = source.data
-    for part in path[:-1]:
+    for part in parent:
         pool = pool[part]
-    cls = POOLS.get(_pool_tag(pool)) if isinstance(pool, dict) else None
+    cls = POOLS.get(pool.get("type")) if isinstance(pool, dict) else None
+    if cls is None:
+        return []
     # 'type' first and 'window' last, as the docs list them.
-    keys = [k for k in cls.model_fields if k not in ("type", "window")] if cls else []
-    return ["type", *keys, "window"] if cls else []
+    return [
+        "type",
+        *(k for k in cls.model_fields if k not in ("type", "window")),
+        "window",
+    ]
 
 
-def _translate(error: dict, source: Source) -> Diagnostic:
+_MISSING_HINTS = {
+    "cbamgen": "; add 'cbamgen: 1' (the spec format version)",
+    "name": "; add e.g. 'name: MyAttention' (the generated class name)",
+    "mode": "; add 'mode: blend', 'mode: residual' or 'mode: none'",
+}
+
+
+def _translate(error: dict, source: Source) -> tuple[KeyPath, Diagnostic]:
+    """A pydantic error as a located message quoting what the user typed, and the path
+    of the part that is invalid (for a missing key: that key)."""
     kind = error["type"]
     path, value = _data_path(error["loc"], source.data)
+    part = path
+    shown = source.shown(path, value)
     ctx = error.get("ctx") or {}
     at_key = False
     if kind == "extra_forbidden":
         key = path[-1]
-        allowed = _allowed_keys(path) or _pool_keys(source, path)
+        allowed = _allowed_keys(source, path)
         message = f"unknown key '{key}'{did_you_mean(key, allowed)}"
         if allowed:
             message += f"; allowed here: {', '.join(allowed)}"
         at_key = True
     elif kind == "missing":
         missing = error["loc"][-1]
-        message = f"missing required key '{missing}'"
-        if missing == "cbamgen":
-            message += "; add 'cbamgen: 1' (the spec format version)"
-        elif missing == "name":
-            message += "; add e.g. 'name: MyAttention' (the generated class name)"
-        elif missing == "mode":
-            message += "; add 'mode: blend', 'mode: residual' or 'mode: none'"
+        message = f"missing required key '{missing}'{_MISSING_HINTS.get(missing, '')}"
+        part = (*path, missing)
     elif kind == "unknown_pool":
-        message = _pool_message(value, path)
         if isinstance(value, dict) and "type" in value:
             path = (*path, "type")
+            shown = source.shown(path, value["type"])
+        message = _pool_message(value, shown)
     elif kind == "literal_error":
         choices = re.findall(r"'([^']*)'", ctx.get("expected", ""))
         message = (
-            f"{value!r} is not allowed{did_you_mean(value, choices)}; "
+            f"{shown} is not allowed{did_you_mean(value, choices)}; "
             f"expected {one_of(choices)}"
         )
     elif kind in ("model_type", "model_attributes_type", "dict_type"):
-        message = f"expected a mapping of keys, got {_kind(value)} {value!r}"
+        message = f"expected a mapping of keys, got {_kind(value)} {shown}"
     elif kind == "list_type":
-        message = f"expected a list (e.g. '[avg, max]'), got {_kind(value)} {value!r}"
+        message = f"expected a list (e.g. '[avg, max]'), got {_kind(value)} {shown}"
     elif kind == "too_short":
         message = "the list is empty; give at least one pool, e.g. '[avg, max]'"
     elif kind == "too_long":
         message = f"too many items (at most {ctx.get('max_length')})"
     elif kind in ("bool_type", "bool_parsing"):
-        message = f"expected true or false, got {_kind(value)} {value!r}"
+        message = f"expected true or false, got {shown}{_bool_hint(value, source.typed.get(path, ''))}"
     elif kind == "value_error":
         message = str(ctx.get("error", error["msg"]))
     else:
         message = error["msg"]
-    return Diagnostic(*source.mark(path, key=at_key), path, message)
+    if "value" in ctx and kind != "value_error":
+        # The field validators show Python's repr; the user wants their own text.
+        message = message.replace(str(ctx["value"]), shown, 1)
+    return part, Diagnostic(*source.mark(path, key=at_key), path, message)
 
 
-def _pool_message(value: Any, path: KeyPath) -> str:
+_YAML11_BOOLEANS = {
+    "yes": "true",
+    "on": "true",
+    "y": "true",
+    "no": "false",
+    "off": "false",
+    "n": "false",
+}
+
+
+def _bool_hint(value: Any, typed: str) -> str:
+    """Why a value that looks boolean is not, and what to write."""
+    if not isinstance(value, str):
+        return ""
+    if value.lower() in _YAML11_BOOLEANS and not typed.startswith(("'", '"')):
+        meant = _YAML11_BOOLEANS[value.lower()]
+        return f" (specs are YAML 1.2, where {typed} is text); write {meant}"
+    return " (text); write true or false without quotes"
+
+
+def _pool_message(value: Any, shown: str) -> str:
     choices = list(POOLS)
     if isinstance(value, dict) and "type" not in value:
         return f"a pool mapping needs a 'type' key; pools: {', '.join(choices)}"
     name = value.get("type") if isinstance(value, dict) else value
     if not isinstance(name, str):
         return (
-            f"a pool is a name or a mapping with 'type', got {_kind(name)} {name!r}; "
+            f"a pool is a name or a mapping with 'type', got {_kind(name)} {shown}; "
             f"pools: {', '.join(choices)}"
         )
-    return f"unknown pool {name!r}{did_you_mean(name, choices)}; pools: {', '.join(choices)}"
+    suggestion = suggest_pool(name)
+    hint = (
+        f" (did you mean {suggestion}?)" if suggestion else did_you_mean(name, choices)
+    )
+    return f"unknown pool {shown}{hint}; pools: {', '.join(choices)}"

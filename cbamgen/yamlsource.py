@@ -21,18 +21,49 @@ MAX_BYTES = 1_000_000
 
 
 class _SpecLoader(yaml.SafeLoader):
-    """SafeLoader that also reads YAML 1.2 floats such as ``1e-6`` (YAML 1.1 needs ``1.0e-6``)."""
+    """SafeLoader that resolves plain scalars by YAML 1.2's core schema, not YAML 1.1's.
+
+    YAML 1.1 (PyYAML's default) reads ``yes``, ``no``, ``on`` and ``off`` as booleans,
+    ``2024-01-01`` as a date, ``017`` as octal and ``1:30`` as 90; a spec would then mean
+    something other than what was typed (``gate: off`` became ``False``). Under the
+    core schema those are text, and ``1e-6`` is a number.
+    """
 
 
-_SpecLoader.yaml_implicit_resolvers = {
-    first: list(resolvers)
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_SpecLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
+_CORE_SCHEMA = (
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    (
+        "float",
+        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+        "-+.0123456789",
+    ),
+    ("null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
 )
+_SpecLoader.yaml_implicit_resolvers = {}
+for _kind, _pattern, _first in _CORE_SCHEMA:
+    _SpecLoader.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_kind}", re.compile(f"^(?:{_pattern})$"), list(_first)
+    )
+
+
+def _core_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text)  # decimal, also with leading zeros (YAML 1.1 read them as octal)
+
+
+def _core_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    text = loader.construct_scalar(node).lower()
+    if text.endswith(("inf", "nan")):
+        return float(text.replace(".", ""))
+    return float(text)
+
+
+_SpecLoader.add_constructor("tag:yaml.org,2002:int", _core_int)
+_SpecLoader.add_constructor("tag:yaml.org,2002:float", _core_float)
 
 
 @dataclass
@@ -42,6 +73,8 @@ class Source:
     data: Any
     value_marks: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    #: Each scalar value exactly as typed (with its quotes, if it had any).
+    typed: dict[KeyPath, str] = field(default_factory=dict)
 
     def mark(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
         """Position of ``path`` (its key with ``key=True``), else of its nearest ancestor."""
@@ -49,6 +82,20 @@ class Source:
         while path not in marks and path:
             path = path[:-1]
         return marks.get(path, (1, 1))
+
+    def shown(self, path: KeyPath, value: Any) -> str:
+        """The value at ``path`` for a message: as the user typed it, plain text in
+        single quotes (``'gleu'``), quoted text and numbers as written (``"16"``,
+        ``1e308``); long text is cut short."""
+        typed = self.typed.get(path)
+        if typed is None:
+            return repr(value)
+        if not typed:
+            return "nothing (null)"
+        if len(typed) > 60:
+            typed = typed[:57] + "..."
+        plain_text = isinstance(value, str) and not typed.startswith(("'", '"'))
+        return f"'{typed}'" if plain_text else typed
 
 
 class YamlError(Exception):
@@ -111,7 +158,7 @@ def parse(text: str) -> Source:
     data = builder.build(node, ())
     if builder.problems:
         raise YamlError(builder.problems)
-    return Source(data, builder.value_marks, builder.key_marks)
+    return Source(data, builder.value_marks, builder.key_marks, builder.typed)
 
 
 def _reader_error(text: str, exc: yaml.reader.ReaderError) -> Diagnostic:
@@ -143,7 +190,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> Diagnostic:
 #: refused rather than read as the mapping, list or text underneath it.
 _PLAIN_TAGS = {
     f"tag:yaml.org,2002:{name}"
-    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+    for name in ("map", "seq", "str", "int", "float", "bool", "null")
 }
 
 
@@ -154,6 +201,7 @@ class _Builder:
         self.loader = loader
         self.value_marks: dict[KeyPath, tuple[int, int]] = {}
         self.key_marks: dict[KeyPath, tuple[int, int]] = {}
+        self.typed: dict[KeyPath, str] = {}
         self.problems: list[Diagnostic] = []
         self.nodes = 0
 
@@ -193,6 +241,10 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.ScalarNode):
+            self.typed[path] = node.start_mark.buffer[
+                node.start_mark.index : node.end_mark.index
+            ].strip()
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:

@@ -99,7 +99,8 @@ BAD = [
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {reduction: '16'}\n",
-        "specs/x.yaml:3:22: channel.reduction: expected a number, got str '16'",
+        "specs/x.yaml:3:22: channel.reduction: expected a number, got '16' (text, because it "
+        "is quoted); write the number without quotes",
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {reduction: 0}\n",
@@ -199,7 +200,18 @@ BAD = [
     ),
     (
         "cbamgen: 1\nname: B\nspatial: {bias: 'yes'}\n",
-        "specs/x.yaml:3:17: spatial.bias: expected true or false, got text 'yes'",
+        "specs/x.yaml:3:17: spatial.bias: expected true or false, got 'yes' (text); write "
+        "true or false without quotes",
+    ),
+    (
+        "cbamgen: 1\nname: B\nspatial: {bias: yes}\n",
+        "specs/x.yaml:3:17: spatial.bias: expected true or false, got 'yes' (specs are YAML "
+        "1.2, where yes is text); write true",
+    ),
+    (
+        "cbamgen: 1\nname: B\nspatial: {gate: off}\n",
+        "specs/x.yaml:3:17: spatial.gate: 'off' is not allowed; expected 'sigmoid', "
+        "'hard_sigmoid'",
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {pools: [{type: mixed, alpha: 1, trainable: true}]}\n",
@@ -228,7 +240,7 @@ BAD = [
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {pools: [{type: lse, r: .nan}]}\n",
-        "specs/x.yaml:3:34: channel.pools[0].r: expected a finite number, got nan",
+        "specs/x.yaml:3:34: channel.pools[0].r: expected a finite number, got .nan",
     ),
 ]
 
@@ -257,6 +269,73 @@ def test_every_error_of_a_file_is_reported_in_one_run():
         "spatial.kernel_size",
         "spatial.norm",
     ]
+
+
+def test_structural_and_cross_key_errors_come_in_the_same_run():
+    """An even window used to hide every rule that relates keys until it was fixed."""
+    lines = errors("""
+        cbamgen: 1
+        name: B
+        channel:
+          pools: [avg, {type: max, window: 3}]
+          excite: linear
+          reduction: 8
+        spatial:
+          pools: [{type: l2, window: 4}]
+          norm_momentum: 0.9
+        gamma: {mode: none, init: 0.5}
+    """)
+    assert [line.split(": ")[1] for line in lines] == [
+        "channel.pools[1].window",  # the channel branch has no windows
+        "channel.reduction",  # no effect with excite: linear
+        "spatial.pools[0].window",  # even
+        "spatial.norm_momentum",  # no effect without norm: batch
+        "gamma.init",  # no effect with mode: none
+    ]
+
+
+def test_no_rule_is_judged_on_a_rejected_value():
+    # 'lineer' and 'bach' are rejected: whether reduction or norm_momentum apply is
+    # unknown, so they are not reported (the user meant linear? batch? fix first).
+    lines = errors("""
+        cbamgen: 1
+        name: B
+        channel: {excite: lineer, reduction: 8}
+        spatial: {norm: bach, norm_momentum: 0.9}
+    """)
+    assert [line.split(": ")[1] for line in lines] == ["channel.excite", "spatial.norm"]
+
+
+@pytest.mark.parametrize(
+    "typed, suggestion",
+    [
+        ("L2", "(did you mean 'l2'?)"),
+        ("Stochastic", "(did you mean 'stochastic'?)"),
+        ("gem_pool", "(did you mean 'gem'?)"),
+        ("avg_pool", "(did you mean 'avg'?)"),
+        ("max_pooling", "(did you mean 'max'?)"),
+        ("GlobalAveragePooling2D", "(did you mean 'avg'?)"),
+        ("softmax", "(did you mean {type: stochastic, weights: softmax}?)"),
+    ],
+)
+def test_unknown_pool_suggests_what_was_meant(typed, suggestion):
+    (line,) = errors(f"cbamgen: 1\nname: B\nspatial: {{pools: [{typed}]}}\n")
+    assert f"unknown pool '{typed}' {suggestion}; pools: " in line
+
+
+def test_other_choices_ignore_case_in_suggestions():
+    (line,) = errors("cbamgen: 1\nname: B\nchannel: {excite: MLP}\n")
+    assert "'MLP' is not allowed (did you mean 'mlp'?)" in line
+
+
+def test_specs_are_yaml_1_2():
+    spec = load("""
+        cbamgen: 1
+        name: B
+        description: yes
+        channel: {reduction: 016}
+    """)
+    assert spec.description == "yes" and spec.channel.reduction == 16
 
 
 def test_non_utf8_bytes_are_located():
