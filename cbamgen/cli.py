@@ -8,23 +8,21 @@ that cannot or may not be written. Only ``verify`` imports Keras, and only when 
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, header
-from .errors import Diagnostic, SpecError
-from .writer import WriteError, refusal, write_all, write_atomic
+from . import __version__
+from .config import Config, ConfigError
+from .errors import SpecError
+from .regenerate import BadSpecs, Finding, display_path
+from .writer import WriteError, refusal, write_all
 
 # The loader (pydantic) and the renderer (jinja2, black) are imported by the commands
 # that use them, so that --help and --version start in a few tens of milliseconds.
 
 OK, DIFFERENT, USAGE = 0, 1, 2
-DEFAULT_SPECS = Path("specs")
-DEFAULT_OUTPUT = Path("generated")
 
 
 class Failure(Exception):
@@ -34,133 +32,87 @@ class Failure(Exception):
         self.messages = messages
 
 
-@dataclass(frozen=True)
-class Rendered:
-    spec_path: Path
-    output: Path
-    source: str
+def _settings(args: argparse.Namespace) -> Config:
+    """The project's settings with this command's flags applied over them."""
+    from . import config
 
-
-def display_path(path: Path) -> str:
-    """A path as headers and messages show it: relative to the working directory when
-    below it, with forward slashes, so output is the same on every machine."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def output_path(spec_path: Path, out_dir: Path) -> Path:
-    stem = spec_path.stem
-    if not stem.isidentifier():
-        raise SpecError(
-            display_path(spec_path),
-            [
-                Diagnostic(
-                    1,
-                    1,
-                    (),
-                    f"the output module would be '{stem}.py', which Python cannot "
-                    "import; rename the spec to a valid module name (letters, digits, underscores)",
-                )
-            ],
-        )
-    return out_dir / f"{stem}.py"
-
-
-def render_all(
-    specs: Sequence[Path], out_dir: Path, target: str | None = None
-) -> list[Rendered]:
-    """Load and render every spec in memory (for ``target`` instead of the spec's own
-    when given); one Failure lists every bad spec."""
-    from .loader import load_spec
-    from .render import render_source
-
-    rendered, reports = [], []
-    for spec_path in specs:
-        shown = display_path(spec_path)
-        try:
-            spec = load_spec(spec_path, display_name=shown)
-            if target is not None:
-                spec = spec.model_copy(update={"target": target})
-            output = output_path(spec_path, out_dir)
-            rendered.append(Rendered(spec_path, output, render_source(spec, shown)))
-        except SpecError as exc:
-            reports.append(exc.report())
-    if reports:
-        raise Failure(reports)
-    return rendered
-
-
-def _all_specs(specs: Sequence[Path]) -> list[Path]:
-    found = list(specs) or sorted(DEFAULT_SPECS.glob("*.yaml"))
-    if not found:
-        raise Failure([f"cbamgen: no SPEC given and no {DEFAULT_SPECS}/*.yaml found"])
-    return found
-
-
-def _diff(item: Rendered, current: str | None) -> str:
-    shown = display_path(item.output)
-    return "".join(
-        difflib.unified_diff(
-            (current or "").splitlines(keepends=True),
-            item.source.splitlines(keepends=True),
-            f"{shown} (on disk)",
-            f"{shown} (from {display_path(item.spec_path)})",
-        )
+        found = config.find()
+    except ConfigError as exc:
+        raise Failure([f"cbamgen: {exc}"]) from None
+    return Config(
+        specs=found.specs,
+        output=getattr(args, "output", None) or found.output,
+        target=getattr(args, "target", None) or found.target,
+        origin=found.origin,
     )
 
 
-def _current(path: Path) -> str | None:
+def _render_all(specs: Sequence[Path], settings: Config):
+    from .regenerate import render_all
+
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+        return render_all(specs, settings.output, settings.target, settings.root)
+    except BadSpecs as exc:
+        raise Failure(exc.reports) from None
 
 
-def _orphans(out_dir: Path, rendered: list[Rendered]) -> list[Path]:
-    """Files in ``out_dir`` with our header whose spec no longer exists."""
-    ours = {item.output.resolve() for item in rendered}
-    orphans = []
-    for path in sorted(out_dir.glob("*.py")):
-        found, _ = header.read(_current(path) or "")
-        if found and path.resolve() not in ours and not Path(found.spec).exists():
-            orphans.append(path)
-    return orphans
-
-
-def compare(rendered: list[Rendered], orphans: list[Path]) -> int:
-    """Print what is stale, missing or orphaned (with diffs); 1 if anything is."""
-    status = OK
-    for item in rendered:
-        current = _current(item.output)
-        if current == item.source:
-            continue
-        status = DIFFERENT
-        what = "missing" if current is None else "out of date"
-        print(
-            f"{display_path(item.output)}: {what}; run: cbamgen render "
-            f"{display_path(item.spec_path)}"
+def _all_specs(specs: Sequence[Path], settings: Config) -> list[Path]:
+    found = list(specs) or sorted(settings.specs.glob("*.yaml"))
+    if not found:
+        raise Failure(
+            [f"cbamgen: no SPEC given and no {settings.specs.as_posix()}/*.yaml found"]
         )
-        sys.stdout.write(_diff(item, current))
-    for path in orphans:
-        status = DIFFERENT
-        print(
-            f"{display_path(path)}: orphan: its spec is gone; delete the file or "
-            "restore the spec"
-        )
-    if status == OK:
-        print(f"{len(rendered)} generated file(s) up to date")
-    return status
+    return found
+
+
+def _options(args: argparse.Namespace) -> str:
+    """The output options of this command line, for hints that repeat them."""
+    options = ""
+    if getattr(args, "output", None) is not None:
+        options += f" -o {display_path(args.output)}"
+    if getattr(args, "target", None) is not None:
+        options += f" --target {args.target}"
+    return options
+
+
+def _hint(finding: Finding, options: str) -> str:
+    shown = display_path(finding.path)
+    if finding.status == "orphan":
+        return f"{shown}: orphan: its spec is gone; delete the file or restore the spec"
+    spec = display_path(finding.rendered.spec_path)
+    render = f"cbamgen render{options} {spec}"
+    return {
+        "missing": f"{shown}: missing; run: {render}",
+        "stale": f"{shown}: out of date; run: {render}",
+        "edited": f"{shown}: edited by hand since cbamgen generated it; keep your "
+        f"changes elsewhere (the spec is the source), then run: {render} --force",
+        "foreign": f"{shown}: not generated by cbamgen (no cbamgen header line); move "
+        f"it away, or replace it: {render} --force",
+    }[finding.status]
+
+
+def compare(findings: list[Finding], total: int, options: str) -> int:
+    """Print what is stale, missing, edited or orphaned (with diffs); 1 if anything is."""
+    for finding in findings:
+        print(_hint(finding, options))
+        sys.stdout.write(finding.diff)
+    if findings:
+        return DIFFERENT
+    print(f"{total} generated file(s) up to date")
+    return OK
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    rendered = render_all(args.specs, args.output, args.target)
+    from .regenerate import current, diff, findings
+
+    rendered = _render_all(args.specs, _settings(args))
     if args.check:
-        return compare(rendered, [])
+        return compare(findings(rendered), len(rendered), _options(args))
     if args.diff:
         for item in rendered:
-            sys.stdout.write(_diff(item, _current(item.output)))
+            if current(item.output) != item.source:
+                sys.stdout.write(diff(item))
         return OK
     refusals = [r for item in rendered if (r := refusal(item.output, args.force))]
     if refusals:
@@ -174,12 +126,17 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    rendered = render_all(_all_specs(args.specs), args.output, args.target)
-    return compare(rendered, [] if args.specs else _orphans(args.output, rendered))
+    from .regenerate import findings
+
+    settings = _settings(args)
+    rendered = _render_all(_all_specs(args.specs, settings), settings)
+    orphans_in = None if args.specs else settings.output
+    found = findings(rendered, orphans_in, settings.root)
+    return compare(found, len(rendered), _options(args))
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    render_all(args.specs, args.output, args.target)
+    _render_all(args.specs, _settings(args))
     for spec_path in args.specs:
         print(f"{display_path(spec_path)}: ok")
     return OK
@@ -223,37 +180,39 @@ def load_or_fail(path: Path):
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
-    from .starter import class_name, starter
+    from .loader import load_spec_bytes
+    from .schema import json_schema
+    from .starter import SCHEMA_FILE, names, starter
 
-    if not args.name.isidentifier():
-        raise Failure(
-            [
-                f"cbamgen new: '{args.name}' is not a valid module name (letters, "
-                "digits, underscores; e.g. my_block)"
-            ]
-        )
-    like = load_or_fail(args.like) if args.like else None
-    target = args.dir / f"{args.name}.yaml"
+    try:
+        module, class_name = names(args.name)
+    except ValueError as exc:
+        raise Failure([f"cbamgen new: {exc}"]) from None
+    folder = args.dir or _settings(args).specs
+    target = folder / f"{module}.yaml"
     if target.exists():
         raise Failure([f"{display_path(target)}: exists already; choose another name"])
-    text = starter(args.name, like)
+    like = load_or_fail(args.like) if args.like else None
+    text = starter(class_name, display_path(target), like, args.like)
     # The starter must itself be a valid spec: check before writing.
-    from .loader import load_spec_bytes
-
     try:
         load_spec_bytes(text.encode(), display_path(target))
     except SpecError as exc:
         raise Failure(
             [
-                f"cbamgen new: '{class_name(args.name)}' is not usable as a "
-                f"class name:\n{exc.report()}"
+                f"cbamgen new: '{class_name}' is not usable as a class name:\n{exc.report()}"
             ]
         ) from None
-    write_atomic(target, text)
-    print(
-        f"wrote {display_path(target)}; edit it, then: cbamgen render "
-        f"{display_path(target)}"
-    )
+    files = [(target, text)]
+    schema = folder / SCHEMA_FILE
+    if not schema.exists():  # the starter's first line points editors to it
+        files.append(
+            (schema, json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
+        )
+    write_all(files)
+    for path, _ in files:
+        print(f"wrote {display_path(path)}")
+    print(f"edit {display_path(target)}, then: cbamgen render {display_path(target)}")
     return OK
 
 
@@ -293,15 +252,15 @@ def parser() -> argparse.ArgumentParser:
             "-o",
             "--output",
             type=Path,
-            default=DEFAULT_OUTPUT,
             metavar="DIR",
-            help="directory of generated files (default: generated)",
+            help="directory of generated files (default: [tool.cbamgen] output in "
+            "pyproject.toml, else generated)",
         )
         sub.add_argument(
             "--target",
             choices=("keras3", "tf_keras"),
-            help="render for this target instead of the spec's own (e.g. -o "
-            "generated/tf_keras --target tf_keras)",
+            help="render for this target instead of the spec's own or the project's "
+            "(e.g. -o generated/tf_keras --target tf_keras)",
         )
 
     render = command(
@@ -329,7 +288,8 @@ def parser() -> argparse.ArgumentParser:
             "check",
             _cmd_check,
             "exit 1 with a diff if generated files are stale, missing "
-            "or orphaned (default: every specs/*.yaml); never writes",
+            "or orphaned (default: every spec in the project's specs folder); never "
+            "writes",
             specs="*",
         )
     )
@@ -345,17 +305,25 @@ def parser() -> argparse.ArgumentParser:
         "training step, a .keras round trip (imports Keras)",
     )
     new = command(
-        "new", _cmd_new, "write a commented starter spec DIR/NAME.yaml", specs=None
+        "new",
+        _cmd_new,
+        "write a commented starter spec DIR/NAME.yaml (and the JSON Schema editors "
+        "use, if missing)",
+        specs=None,
     )
-    new.add_argument("name", metavar="NAME", help="module name, e.g. my_block")
+    new.add_argument(
+        "name",
+        metavar="NAME",
+        help="module name (my_block) or class name (MyBlock); the other is derived",
+    )
     new.add_argument("--like", type=Path, metavar="SPEC", help="start from this spec")
     new.add_argument(
         "-d",
         "--dir",
         type=Path,
-        default=DEFAULT_SPECS,
         metavar="DIR",
-        help="where to write it (default: specs)",
+        help="where to write it (default: [tool.cbamgen] specs in pyproject.toml, "
+        "else specs)",
     )
     pools = command(
         "pools",
@@ -374,6 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except Failure as exc:
         print("\n".join(exc.messages), file=sys.stderr)
+        return USAGE
+    except BadSpecs as exc:
+        print("\n".join(exc.reports), file=sys.stderr)
         return USAGE
     except WriteError as exc:
         print(f"cbamgen: cannot write {exc}; no file was changed", file=sys.stderr)

@@ -6,6 +6,8 @@ out, so the starter is a valid spec as it stands and each line says what it does
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -14,12 +16,33 @@ from pydantic import BaseModel
 from .rules import inactive
 from .spec import Spec
 
-SCHEMA_HINT = "# yaml-language-server: $schema=cbamgen-spec.schema.json"
+SCHEMA_FILE = "cbamgen-spec.schema.json"
+SCHEMA_HINT = f"# yaml-language-server: $schema={SCHEMA_FILE}"
+_CAPWORDS = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
 
 
 def class_name(module: str) -> str:
     """``my_block`` -> ``MyBlock``."""
     return "".join(part[:1].upper() + part[1:] for part in module.split("_") if part)
+
+
+def module_name(class_: str) -> str:
+    """``EcaGemSoft`` -> ``eca_gem_soft``, ``L2CBAM`` -> ``l2_cbam``."""
+    return re.sub(
+        r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", class_
+    ).lower()
+
+
+def names(name: str) -> tuple[str, str]:
+    """(module, class) for ``cbamgen new NAME``: NAME is either, the other is derived."""
+    if _CAPWORDS.match(name):
+        return module_name(name), name
+    if name.isidentifier() and name == name.lower():
+        return name, class_name(name)
+    raise ValueError(
+        f"'{name}' is neither a module name (lower case, digits, underscores: "
+        "my_block) nor a class name (CapWords: MyBlock)"
+    )
 
 
 def _scalar(value: Any) -> str:
@@ -70,18 +93,27 @@ def _section(model: BaseModel, path: tuple, off_keys: dict, indent: str) -> list
     return lines
 
 
-def starter(module: str, like: Spec | None = None) -> str:
-    """The text of ``specs/<module>.yaml``: ``like``'s settings, or CBAM's defaults."""
+def starter(
+    name: str, shown: str, like: Spec | None = None, like_path: Path | None = None
+) -> str:
+    """The text of the spec ``shown``, class ``name``: ``like``'s settings (its own
+    description replaced by a placeholder), or CBAM's defaults."""
     base = like or Spec.model_validate(
         {"cbamgen": 1, "name": "Block", "channel": {}, "spatial": {}}
     )
-    spec = base.model_copy(update={"name": class_name(module)})
+    update: dict[str, Any] = {"name": name}
+    if like is not None:
+        update["description"] = (
+            f"Started from {Path(like_path or '').as_posix()}: say what this block "
+            "changes, and why."
+        )
+    spec = base.model_copy(update=update)
     lines = [
         SCHEMA_HINT,
         f"# {spec.name}: an attention block for cbamgen. Every key is shown with its",
         "# value; keys that would have no effect here are commented out. The language:",
         "# docs/spec.md; the pools: 'cbamgen pools'. Then run:",
-        f"#   cbamgen render specs/{module}.yaml",
+        f"#   cbamgen render {shown}",
     ]
     lines += _section(spec, (), inactive(spec), "")
     if spec.gamma is None:

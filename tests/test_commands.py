@@ -127,13 +127,36 @@ def test_new_like_reproduces_the_other_spec(project, stem):
     assert main(["new", "copy", "--like", f"specs/{stem}.yaml"]) == 0
     copy = load_spec(project / "specs" / "copy.yaml")
     original = load_spec(project / "specs" / f"{stem}.yaml")
-    assert copy.model_dump(exclude={"name"}) == original.model_dump(exclude={"name"})
+    same = {"name", "description"}
+    assert copy.model_dump(exclude=same) == original.model_dump(exclude=same)
+    # The other block's description would describe the wrong block: a placeholder.
+    assert copy.description.startswith(f"Started from specs/{stem}.yaml: say what")
+
+
+def test_new_writes_the_schema_its_first_line_points_to(project, capsys):
+    assert main(["new", "my_block"]) == 0
+    text = (project / "specs" / "my_block.yaml").read_text()
+    assert text.splitlines()[0].endswith("$schema=cbamgen-spec.schema.json")
+    schema = json.loads((project / "specs" / "cbamgen-spec.schema.json").read_text())
+    assert schema == json_schema()
+    jsonschema.validate(yaml.safe_load(text), schema)
+    assert "wrote specs/cbamgen-spec.schema.json" in capsys.readouterr().out
+
+
+def test_new_takes_a_class_name_and_derives_the_module(project):
+    assert main(["new", "EcaGemSoft"]) == 0
+    spec = load_spec(project / "specs" / "eca_gem_soft.yaml")
+    assert spec.name == "EcaGemSoft"
+    assert main(["new", "L2CBAM"]) == 0
+    assert load_spec(project / "specs" / "l2_cbam.yaml").name == "L2CBAM"
 
 
 def test_new_rejects_names_that_cannot_be_modules_or_classes(project, capsys):
     assert main(["new", "my-block"]) == 2
+    assert "'my-block' is neither a module name" in capsys.readouterr().err
     assert main(["new", "exception"]) == 2  # class Exception is a builtin
     assert "not usable as a class name" in capsys.readouterr().err
+    assert not list((project / "specs").glob("*.json"))  # nothing written
 
 
 def test_pools_lists_the_catalogue(capsys):
