@@ -35,7 +35,6 @@ from baseline import HandWrittenCBAM  # noqa: E402
 
 from cbamgen.catalogue import POOLS  # noqa: E402
 from cbamgen.loader import load_spec, load_spec_bytes  # noqa: E402
-from cbamgen.plan import _helper_for  # noqa: E402
 from cbamgen.render import render_source  # noqa: E402
 from cbamgen.verify import import_source  # noqa: E402
 
@@ -170,7 +169,12 @@ def pools_vs_avg(shape, repeats, number):
             for xla in (False, True):
                 candidates = {}
                 for pool in pools:
-                    helper = getattr(module, _helper_for(pool, branch).name)
+                    region = "map" if branch == "channel" else "across"
+                    helper = (
+                        getattr(keras.ops, pool.inline)
+                        if pool.inline
+                        else getattr(module, pool.helper_name(region))
+                    )
                     extra = dict(PARAMETERS.get(pool.kind, {}))
                     if pool.kind == "stochastic":
                         extra.update(training=training, seed_generator=generator)

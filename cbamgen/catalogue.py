@@ -1,9 +1,12 @@
 """The pool catalogue: the one place that says which pools exist and what they compute.
 
-The validator (these models), the planner (helper selection, constructor arguments,
-weights), the docstrings, the NumPy reference's dispatch and the ``pools`` listing all read
-:data:`POOLS`. Adding a pool means one class here, one macro per target in ``templates/``,
-one function in :mod:`cbamgen.reference`, and the tests pick it up from this registry.
+Each pool owns its behaviour: its parameters (the pydantic fields, which the validator
+checks), its learnable weights, whether it needs random numbers, the template that
+prints its helper, the name of that helper, and its formula, citation and aliases for
+docstrings, listings and suggestions. The planner, the validator, the docs and
+``verify`` read them from here. Adding a pool means: a class here, its template in
+``templates/pools/``, a function in :mod:`cbamgen.reference`; the tests pick it up
+from :data:`POOLS`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,14 @@ class Pool(BaseModel):
     #: Other names people give this pool (compared after :func:`normal_name`), each
     #: with what to write instead.
     aliases: ClassVar[dict[str, str]] = {}
+    #: A pool that is one backend reduction is printed inline, with no helper: the
+    #: op's name in the dialect's table ("mean"); over windows, the ``_window_<op>``
+    #: helper.
+    inline: ClassVar[str | None] = None
+    #: The template printing this pool's helper, under templates/ (others: None).
+    template: ClassVar[str | None] = None
+    #: Whether the pool draws random numbers (the layer then takes a ``seed``).
+    seeded: ClassVar[bool] = False
 
     window: number(integer=True, ge=1, le=63, odd=True) | None = None
 
@@ -41,6 +52,26 @@ class Pool(BaseModel):
 
     def learnable(self) -> tuple[str, ...]:
         """Parameters that are trainable weights of the layer (named ``<branch>_pool<i>_<p>``)."""
+        return ()
+
+    def logit(self, param: str) -> bool:
+        """Whether a learnable parameter is stored as a logit (its value a sigmoid)."""
+        return False
+
+    def variant(self) -> str:
+        """What names this pool's code among its kind's: settings that change the code
+        (``lp_sum``), not those that only change numbers (``p``)."""
+        return self.kind
+
+    def helper_name(self, region: str) -> str:
+        """The helper for ``region``: ``map`` (a channel's H x W map), ``across`` (the
+        channels at a pixel) or ``window`` (each pixel's window, per channel)."""
+        suffix = "_window_pool" if region == "window" else "_pool"
+        return f"_{self.variant()}{suffix}"
+
+    def calls(self, region: str) -> tuple[str, ...]:
+        """The shared helpers this pool's code calls for ``region`` (see the planner's
+        table of them); a test renders every pool and region and checks this."""
         return ()
 
     def settings(self) -> dict[str, Any]:
@@ -62,20 +93,29 @@ class Pool(BaseModel):
 
 class AvgPool(Pool):
     type: Literal["avg"]
+    inline: ClassVar[str] = "mean"
     title: ClassVar[str] = "average pooling"
     aliases: ClassVar[dict[str, str]] = {"average": "avg", "mean": "avg"}
     formula: ClassVar[str] = "mean(x_i)"
 
+    def calls(self, region: str) -> tuple[str, ...]:
+        return ("_window_mean",) if region == "window" else ()
+
 
 class MaxPool(Pool):
     type: Literal["max"]
+    inline: ClassVar[str] = "max"
     title: ClassVar[str] = "max pooling"
     aliases: ClassVar[dict[str, str]] = {"maximum": "max"}
     formula: ClassVar[str] = "max(x_i)"
 
+    def calls(self, region: str) -> tuple[str, ...]:
+        return ("_window_max",) if region == "window" else ()
+
 
 class LpPool(Pool):
     type: Literal["lp"]
+    template: ClassVar[str] = "pools/lp.py.j2"
     title: ClassVar[str] = "power-average (Lp) pooling"
     aliases: ClassVar[dict[str, str]] = {"power": "lp", "poweraverage": "lp"}
     formula: ClassVar[str] = (
@@ -87,17 +127,28 @@ class LpPool(Pool):
     p: number(ge=1, le=1000) = 2
     normalize: Literal["mean", "sum"] = "mean"
 
+    def variant(self) -> str:
+        return "lp_sum" if self.normalize == "sum" else "lp"
+
+    def calls(self, region: str) -> tuple[str, ...]:
+        return ("_window_max", "_window_views") if region == "window" else ()
+
 
 class L2Pool(Pool):
     type: Literal["l2"]
+    template: ClassVar[str] = "pools/l2.py.j2"
     title: ClassVar[str] = "L2 (root-mean-square) pooling"
     aliases: ClassVar[dict[str, str]] = {"rms": "l2", "rootmeansquare": "l2"}
     formula: ClassVar[str] = "sqrt(mean(x_i^2)), i.e. lp with p=2, normalize=mean"
     citation: ClassVar[str] = "Sermanet et al. 2012"
 
+    def calls(self, region: str) -> tuple[str, ...]:
+        return ("_window_mean",) if region == "window" else ()
+
 
 class LsePool(Pool):
     type: Literal["lse"]
+    template: ClassVar[str] = "pools/lse.py.j2"
     title: ClassVar[str] = "log-sum-exp pooling"
     aliases: ClassVar[dict[str, str]] = {"logsumexp": "lse"}
     formula: ClassVar[str] = (
@@ -111,9 +162,17 @@ class LsePool(Pool):
     r: number(gt=0, le=1000) = 1.0
     normalize: Literal["mean", "sum"] = "mean"
 
+    def variant(self) -> str:
+        return "lse_sum" if self.normalize == "sum" else "lse"
+
+    def calls(self, region: str) -> tuple[str, ...]:
+        return ("_window_max", "_window_views") if region == "window" else ()
+
 
 class StochasticPool(Pool):
     type: Literal["stochastic"]
+    template: ClassVar[str] = "pools/stochastic.py.j2"
+    seeded: ClassVar[bool] = True
     title: ClassVar[str] = "stochastic pooling"
     aliases: ClassVar[dict[str, str]] = {
         "softmax": "{type: stochastic, weights: softmax}"
@@ -129,10 +188,33 @@ class StochasticPool(Pool):
     citation: ClassVar[str] = "Zeiler & Fergus 2013, arXiv:1301.3557"
 
     weights: Literal["relu", "softmax"] = "relu"
+    sampler: Literal["fast", "simple"] = "fast"
+
+    def variant(self) -> str:
+        weights = "softmax_" if self.weights == "softmax" else ""
+        sampler = "simple_" if self.sampler == "simple" else ""
+        return f"{sampler}{weights}stochastic"
+
+    def helper_name(self, region: str) -> str:
+        # A map is sampled row, then column; the channels at a pixel are split into
+        # blocks first: different code, so a helper of its own.
+        name = super().helper_name(region)
+        fast_map = region == "map" and self.sampler == "fast"
+        return name.replace("_pool", "_map_pool") if fast_map else name
+
+    def calls(self, region: str) -> tuple[str, ...]:
+        if region == "window":
+            weights = "_window_max" if self.weights == "softmax" else "_window_mean"
+            return (weights, "_window_views", "_sample_views")
+        if self.sampler == "simple":
+            return ("_weighted_mean", "_sample_simply")
+        split = ("_split_axis",) if region == "across" else ()
+        return ("_weighted_mean", *split, "_sample_2d")
 
 
 class GemPool(Pool):
     type: Literal["gem"]
+    template: ClassVar[str] = "pools/gem.py.j2"
     title: ClassVar[str] = "generalized-mean (GeM) pooling"
     aliases: ClassVar[dict[str, str]] = {
         "generalizedmean": "gem",
@@ -149,9 +231,13 @@ class GemPool(Pool):
     def learnable(self) -> tuple[str, ...]:
         return ("p",) if self.trainable else ()
 
+    def calls(self, region: str) -> tuple[str, ...]:
+        return ("_window_max", "_window_views") if region == "window" else ()
+
 
 class MixedPool(Pool):
     type: Literal["mixed"]
+    template: ClassVar[str] = "pools/mixed.py.j2"
     title: ClassVar[str] = "mixed max-average pooling"
     aliases: ClassVar[dict[str, str]] = {"mixedmaxavg": "mixed", "maxavg": "mixed"}
     formula: ClassVar[str] = (
@@ -167,12 +253,25 @@ class MixedPool(Pool):
     def learnable(self) -> tuple[str, ...]:
         return ("alpha",) if self.trainable else ()
 
+    def logit(self, param: str) -> bool:
+        return param == "alpha"
+
+    def calls(self, region: str) -> tuple[str, ...]:
+        return ("_window_max", "_window_mean") if region == "window" else ()
+
 
 class SoftPool(Pool):
     type: Literal["softpool"]
+    template: ClassVar[str] = "pools/softpool.py.j2"
     title: ClassVar[str] = "SoftPool"
     formula: ClassVar[str] = "sum softmax(x)_i x_i, computed max-shifted"
     citation: ClassVar[str] = "Stergiou et al. 2021, arXiv:2101.00440"
+
+    def variant(self) -> str:
+        return "soft"
+
+    def calls(self, region: str) -> tuple[str, ...]:
+        return ("_window_max", "_window_views") if region == "window" else ()
 
 
 #: Every pool, in the order the docs and listings show them.

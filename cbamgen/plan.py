@@ -1,16 +1,18 @@
-"""Spec -> view model: every decision and every number the templates print.
+"""Spec -> plan: every decision and every derived fact the generated file prints.
 
-The templates only print: which helpers exist, their names and variants, constructor
-arguments and their defaults, tensor axes, weight shapes and docstring text are all
-decided here, from the spec and the pool catalogue.
+The plan is the single source of derived facts: constructor arguments, weights and
+their shapes, the spatial conv's input count, helper functions and their names, the
+expressions each branch evaluates, spelled in the target's dialect. The templates and
+the docstrings (:mod:`cbamgen.docs`) only print it. Pools say for themselves how they
+are computed (:mod:`cbamgen.catalogue`); the plan asks them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from . import docs
 from .catalogue import POOLS, Pool
+from .dialect import DIALECTS, Dialect
 from .spec import ChannelBranch, SpatialBranch, Spec
 
 
@@ -21,424 +23,557 @@ def py(value: object) -> str:
 
 @dataclass(frozen=True)
 class Arg:
-    """A constructor argument: stored as ``self.<name>`` and returned by ``get_config``."""
+    """A constructor argument: stored as ``self.<name>``, returned by ``get_config``.
+    ``doc`` is None for an argument documented with the one before it."""
 
     name: str
     default: str
+    doc: str | None
 
 
 @dataclass(frozen=True)
-class Helper:
-    """A module-level function the generated file defines; ``macro`` names its template."""
+class Weight:
+    """One row of the docstring's weights table."""
 
-    macro: str
     name: str
-    doc: str = ""
-    library: str = "pools"  # the template file holding the macro: "pools" or "helpers"
-    reduce: str = "mean"  # lp / lse: "mean" or "sum" normalisation
-    # _neighbourhoods: the layout's padding, one-channel probe and spatial index prefix
-    padding: str = ""
-    probe: str = ""
-    index: str = ""
+    shape: str
 
 
 @dataclass(frozen=True)
 class PoolWeight:
-    """A learnable pool parameter (gem p, mixed alpha)."""
+    """A learnable pool parameter (gem's p, mixed's alpha), created with add_weight."""
 
     attribute: str
     init_arg: str
-    logit: bool  # stored as a logit (mixed alpha), so the value is sigmoid(weight)
+    logit: bool  # stored as a logit: the parameter is sigmoid(weight)
 
 
 @dataclass(frozen=True)
-class PoolCall:
-    function: str
-    kwargs: tuple[tuple[str, str], ...]
+class Region:
+    """What a pool reduces: ``map`` (each channel's H x W map), ``across`` (the
+    channels at each pixel), both given by ``axis``, or ``window`` (each pixel's
+    window x window neighbourhood, channels-last); its reductions in the dialect."""
+
+    kind: str
+    ops: dict
+
+    @property
+    def window(self) -> bool:
+        return self.kind == "window"
+
+    @property
+    def argument(self) -> str:
+        """The helper's parameter naming the region."""
+        return "window" if self.window else "axis"
+
+    def mean(self, expr: str) -> str:
+        if self.window:
+            return f"_window_mean({expr}, window)"
+        return f"{self.ops['mean']}({expr}, axis=axis)"
+
+    def sum(self, expr: str) -> str:
+        if self.window:
+            return f"_window_sum({expr}, window)"
+        return f"{self.ops['sum']}({expr}, axis=axis)"
+
+    def reduce(self, normalize: str, expr: str) -> str:
+        return self.sum(expr) if normalize == "sum" else self.mean(expr)
+
+    def max(self, expr: str) -> str:
+        if self.window:
+            return f"_window_max({expr}, window)"
+        return f"{self.ops['max']}({expr}, axis=axis)"
+
+    def peak(self, expr: str) -> str:
+        """The region's maximum, shaped to broadcast against ``expr``."""
+        if self.window:
+            return f"_window_max({expr}, window)"
+        return f"{self.ops['max']}({expr}, axis=axis, keepdims=True)"
+
+    def drop(self, expr: str) -> str:
+        """A ``peak``-shaped value, shaped like the region's result."""
+        return expr if self.window else f"{self.ops['squeeze']}({expr}, axis)"
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A function the generated file defines below the class: ``macro`` in
+    ``template`` prints it. Pool helpers carry their pool and region."""
+
+    template: str
+    macro: str
+    name: str
+    pool: Pool | None = None
+    region: Region | None = None
+    needs_math: bool = False
+    options: dict = field(default_factory=dict)  # what else the macro prints by
 
 
 @dataclass(frozen=True)
 class ChannelPlan:
-    calls: tuple[PoolCall, ...]
+    descriptors: tuple[str, ...]  # pool expressions on `features`, each (batch, C)
     weights: tuple[PoolWeight, ...]
     combine: str
     excite: str
-    activation: str
-    gate: str
+    activation: str  # a format string: "ops.relu({})"
+    gate: str  # a format string: "ops.sigmoid({})"
+    hidden: str  # the hidden width, in build()
+    hidden_shape: str  # the input shapes the sublayers are built for
+    out_shape: str
+    conv_shape: str
+    kernel_size: str  # conv1d's, in build()
     bias: bool
-    explicit_hidden: bool
-    adaptive_kernel: bool
-    excite_inputs: str  # input width of the first Dense: C, or n * C when concatenated
-    out_inputs: str  # input width of channel_out
-    conv_maps: int  # input maps of the conv1d excitation
-    pool_axis: str  # the map's axes, "(1, 2)" or "(2, 3)"
-    concat_axis: int
-    descriptors_shape: str
-    to_pool_major: bool  # descriptors come out (batch, channels, pools): transpose them
-    one_at_a_time: bool  # descriptors kept apart, each excited by the same layers
+    excite_inputs: str  # input width of the first layer: "channels", "3 * channels"
+    conv_maps: int  # input maps of the conv1d
     gate_shape: str
+    training: bool  # whether the gate needs `training`
+
+    def activate(self, expr: str) -> str:
+        return self.activation.format(expr)
+
+    def gated(self, expr: str) -> str:
+        return self.gate.format(expr)
 
 
 @dataclass(frozen=True)
 class SpatialPlan:
-    calls: tuple[PoolCall, ...]
+    maps: str  # the expression building the conv's input maps, channels-last
     weights: tuple[PoolWeight, ...]
-    channel_axis: int
-    data_format: str
-    maps: (
-        str  # input maps of the spatial conv: 1 per channel-reducing pool, C per window
-    )
+    conv_inputs: str  # input maps of the conv, in build(): "2", "2 * channels"
     bias: bool
     norm: bool
     gate: str
-    conv_input_shape: str
-    norm_input_shape: str
-    maps_comment: str
+    to_last: str | None  # features to channels-last first (windows, channels_first)
+    to_input: str | None  # the gate back to the input's layout
+    training: bool
+
+    def gated(self, expr: str) -> str:
+        return self.gate.format(expr)
 
 
 @dataclass(frozen=True)
 class Plan:
-    docstring: str
+    spec: Spec
+    dialect: Dialect
     class_name: str
-    class_summary: str
     imports: tuple[str, ...]
     helpers: tuple[Helper, ...]
     args: tuple[Arg, ...]
-    data_format: str
     channel_axis: int
+    layout: str
     channel: ChannelPlan | None
     spatial: SpatialPlan | None
-    fusion: str
+    fusion: str  # a fusion rule, or "channel" / "spatial" for a single branch
     gamma: str
-    uses_seed: bool
+    seeded: bool
+    weights: tuple[Weight, ...]
+    scores: tuple[tuple[str, str], ...]  # ("channel", expression) for each branch
+    pools: tuple[Pool, ...] = field(default=())  # each kind once, for the docstring
+
+    @property
+    def ops(self) -> dict:
+        return self.dialect.ops
 
 
-#: Helper name for each pool variant. Parameters that do not change the code (p, r, alpha)
-#: are arguments; those that do (normalisation, weighting) select a variant.
-def _helper_for(pool: Pool, branch: str) -> Helper:
-    """The helper computing ``pool``: one per kind, variant and window/no window.
-
-    Parameters that only change numbers (p, r, alpha, window size) are arguments; those
-    that change the code (normalisation, stochastic weighting, windows) pick a helper.
-    """
-    kind = pool.kind
-    stem = {"softpool": "soft"}.get(kind, kind)
-    reduce = "mean"
-    macro = kind
-    if kind in ("lp", "lse"):
-        reduce = pool.normalize
-        stem += "_sum" if reduce == "sum" else ""
-    if kind == "stochastic" and pool.weights == "softmax":
-        stem = "softmax_stochastic"
-        macro = "softmax_stochastic"
-    if kind == "stochastic" and branch == "channel":
-        # Channel regions are whole maps: sampled row, then column (two-level).
-        stem += "_map"
-        macro += "_map"
-    window = pool.window is not None
-    name = f"_{stem}_window_pool" if window else f"_{stem}_pool"
-    macro += "_window" if window else ""
-    return Helper(macro, name, docs.pool_doc(pool), reduce=reduce)
+# --------------------------------------------------------------------------- pools
 
 
 def _pool_arg(branch: str, index: int, param: str) -> str:
     return f"{branch}_pool{index}_{param}"
 
 
-@dataclass(frozen=True)
-class Target:
-    """What differs between the Keras APIs a spec can target, as the templates need it."""
+@dataclass
+class _Pools:
+    """What a branch's pools contribute: expressions, weights, arguments, helpers."""
 
-    imports: tuple[str, ...]
-    random_argument: tuple[str, str]  # how stochastic helpers get their randomness
-    flat_gather_everywhere: bool  # no take_along_axis to fall back on (TF 2.5)
-    two_level_everywhere: bool  # a single axis too is sampled in two levels
-    sigmoid: str  # for a trainable mixed alpha, sigmoid(logit)
-
-
-TARGETS = {
-    "keras3": Target(
-        imports=("import keras", "from keras import ops"),
-        random_argument=("seed_generator", "self.seed_generator"),
-        flat_gather_everywhere=False,
-        two_level_everywhere=True,
-        sigmoid="ops.sigmoid",
-    ),
-    "tf_keras": Target(
-        imports=("import tensorflow as tf", "from tensorflow import keras"),
-        random_argument=("seed", "self.seed"),
-        flat_gather_everywhere=True,
-        two_level_everywhere=False,
-        sigmoid="tf.sigmoid",
-    ),
-}
+    expressions: list[str] = field(default_factory=list)
+    weights: list[PoolWeight] = field(default_factory=list)
+    args: list[Arg] = field(default_factory=list)
+    helpers: list[Helper] = field(default_factory=list)
+    windows: list[bool] = field(default_factory=list)
 
 
-def _pools(branch: str, pools: list[Pool], axis: int | str, target: Target):
-    """Calls, learnable weights and constructor arguments for a branch's pools."""
-    calls, weights, args = [], [], []
+def _pools(branch: str, pools: list[Pool], axis: str, dialect: Dialect) -> _Pools:
+    out = _Pools()
+    ops = dialect.ops
     for index, pool in enumerate(pools):
-        helper = _helper_for(pool, branch)
-        if pool.window is None:
-            kwargs: list[tuple[str, str]] = [("axis", str(axis))]
+        window = pool.window is not None
+        kind = _region(branch, pool)
+        if window:
+            name = _pool_arg(branch, index, "window")
+            out.args.append(
+                Arg(name, py(pool.window), f"window of {branch} pool {index}")
+            )
+            kwargs = [f"self.{name}"]
         else:
-            window_arg = _pool_arg(branch, index, "window")
-            args.append(Arg(window_arg, py(pool.window)))
-            kwargs = [("window", f"self.{window_arg}")]
+            kwargs = [f"axis={axis}"]
         learnable = pool.learnable()
         for param in pool.numeric:
             name = _pool_arg(branch, index, param)
             value = getattr(pool, param)
             if param in learnable:
-                logit = pool.kind == "mixed"
+                logit = pool.logit(param)
                 attribute = f"{name}_logit" if logit else name
-                weights.append(PoolWeight(attribute, f"{name}_init", logit))
-                args.append(Arg(f"{name}_init", py(value)))
+                out.weights.append(PoolWeight(attribute, f"{name}_init", logit))
+                out.args.append(
+                    Arg(
+                        f"{name}_init",
+                        py(value),
+                        f"starting {param} of {branch} pool {index}",
+                    )
+                )
                 read = (
-                    f"{target.sigmoid}(self.{attribute})"
+                    f"{ops['sigmoid']}(self.{attribute})"
                     if logit
                     else f"self.{attribute}"
                 )
-                kwargs.append((param, read))
             else:
-                args.append(Arg(name, py(value)))
-                kwargs.append((param, f"self.{name}"))
-        if pool.kind == "stochastic":
-            kwargs += [("training", "training"), target.random_argument]
-        calls.append(PoolCall(helper.name, tuple(kwargs)))
-    return tuple(calls), tuple(weights), args
+                out.args.append(
+                    Arg(name, py(value), f"{param} of {branch} pool {index}")
+                )
+                read = f"self.{name}"
+            kwargs.append(f"{param}={read}")
+        if pool.seeded:
+            kwargs += ["training=training", "seed_generator=self.seed_generator"]
+        if pool.inline is not None:
+            function = f"_window_{pool.inline}" if window else ops[pool.inline]
+        else:
+            function = pool.helper_name(kind)
+            out.helpers.append(
+                Helper(pool.template, "helper", function, pool, Region(kind, ops))
+            )
+        out.expressions.append(f"{function}(features, {', '.join(kwargs)})")
+        out.windows.append(window)
+    return out
 
 
-def _channel(
-    spec: Spec, branch: ChannelBranch
-) -> tuple[ChannelPlan, list[Arg], list[Helper]]:
+# ------------------------------------------------------------------------ branches
+
+_ACTIVATIONS = {"gelu": "{op}({{}}, approximate=False)"}
+
+
+def _activation(name: str, ops: dict) -> str:
+    return _ACTIVATIONS.get(name, "{op}({{}})").format(op=ops[name])
+
+
+def _channel(spec: Spec, branch: ChannelBranch, dialect: Dialect):
     last = spec.data_format == "channels_last"
-    axes = "(1, 2)" if last else "(2, 3)"
-    calls, weights, pool_args = _pools(
-        "channel", branch.pools, axes, TARGETS[spec.target]
-    )
+    pools = _pools("channel", branch.pools, "(1, 2)" if last else "(2, 3)", dialect)
     args: list[Arg] = []
     helpers: list[Helper] = []
-    explicit_hidden = branch.hidden is not None
+    hidden = ""
     if branch.excite == "mlp":
-        if explicit_hidden:
-            args.append(Arg("hidden_units", py(branch.hidden)))
+        if branch.hidden is not None:
+            args.append(
+                Arg("hidden_units", py(branch.hidden), "width of the channel MLP")
+            )
+            hidden = "self.hidden_units"
         else:
+            rule = "down to" if branch.rounding == "floor" else "to the nearest"
             args += [
-                Arg("reduction", py(branch.reduction)),
-                Arg("divisor", py(branch.divisor)),
-                Arg("min_hidden", py(branch.min_hidden)),
+                Arg(
+                    "reduction",
+                    py(branch.reduction),
+                    f"the channel MLP's width is channels / reduction, rounded {rule} "
+                    "a multiple of `divisor`, at least `max(divisor, min_hidden)`",
+                ),
+                Arg("divisor", py(branch.divisor), None),
+                Arg("min_hidden", py(branch.min_hidden), None),
             ]
+            hidden = (
+                "_hidden_units(channels, self.reduction, self.divisor, self.min_hidden)"
+            )
             helpers.append(
                 Helper(
-                    "hidden_units",
+                    "layer/hidden_units.py.j2",
+                    branch.rounding,
                     "_hidden_units",
-                    docs.hidden_width_doc(branch.rounding),
-                    reduce=branch.rounding,
-                    library="helpers",
                 )
             )
-    adaptive = branch.excite == "conv1d" and branch.kernel_size == "adaptive"
+    kernel_size = ""
     if branch.excite == "conv1d":
-        if adaptive:
+        if branch.kernel_size == "adaptive":
+            kernel_size = "_adaptive_kernel_size(channels)"
             helpers.append(
                 Helper(
-                    "adaptive_kernel_size", "_adaptive_kernel_size", library="helpers"
+                    "layer/adaptive_kernel_size.py.j2",
+                    "helper",
+                    "_adaptive_kernel_size",
+                    needs_math=True,
                 )
             )
         else:
-            args.append(Arg("channel_kernel_size", py(branch.kernel_size)))
+            args.append(
+                Arg(
+                    "channel_kernel_size",
+                    py(branch.kernel_size),
+                    "kernel size of the 1-D convolution across channels",
+                )
+            )
+            kernel_size = "self.channel_kernel_size"
     n = len(branch.pools)
-    concat_width = "self.channels" if n == 1 else f"{n} * self.channels"
-    excite_inputs = concat_width if branch.combine == "concat" else "self.channels"
+    concat = branch.combine == "concat" and n > 1
+    excite_inputs = f"{n} * channels" if concat else "channels"
     plan = ChannelPlan(
-        calls=calls,
-        weights=weights,
-        combine=branch.combine,
+        descriptors=tuple(pools.expressions),
+        weights=tuple(pools.weights),
+        combine=branch.combine if n > 1 else "sum",
         excite=branch.excite,
-        activation=branch.activation,
-        gate=branch.gate,
-        bias=branch.bias,
-        explicit_hidden=explicit_hidden,
-        adaptive_kernel=adaptive,
-        excite_inputs=excite_inputs,
-        out_inputs="hidden" if branch.excite == "mlp" else excite_inputs,
-        conv_maps=n if branch.combine == "concat" else 1,
-        pool_axis=axes,
-        concat_axis=1 if last else 2,
-        descriptors_shape=(
-            f"(-1, {n}, self.channels)" if last else f"(-1, self.channels, {n})"
+        activation=_activation(branch.activation, dialect.ops),
+        gate=dialect.gates[branch.gate],
+        hidden=hidden,
+        hidden_shape=f"(None, {excite_inputs})",
+        out_shape=(
+            "(None, hidden)" if branch.excite == "mlp" else f"(None, {excite_inputs})"
         ),
-        to_pool_major=not last,
-        one_at_a_time=branch.combine == "sum" and branch.excite != "conv1d",
+        conv_shape=f"(None, channels, {n if concat else 1})",
+        kernel_size=kernel_size,
+        bias=branch.bias,
+        excite_inputs=excite_inputs,
+        conv_maps=n if concat else 1,
         gate_shape="(-1, 1, 1, self.channels)" if last else "(-1, self.channels, 1, 1)",
+        training=any(p.seeded for p in branch.pools),
     )
-    return plan, args + pool_args, helpers
+    return plan, args + pools.args, helpers + pools.helpers
 
 
-def _map_shape(channel_axis: int, maps: int | str) -> str:
-    return (
-        f"(None, None, None, {maps})"
-        if channel_axis == -1
-        else f"(None, {maps}, None, None)"
+def _spatial(spec: Spec, branch: SpatialBranch, dialect: Dialect):
+    ops = dialect.ops
+    first = spec.data_format == "channels_first"
+    windows = any(pool.window is not None for pool in branch.pools)
+    # The conv runs channels-last (TensorFlow has no NCHW convolution on CPUs); with
+    # window pools, the features are turned channels-last once, before pooling.
+    to_last = (
+        f"{ops['transpose']}(features, (0, 2, 3, 1))" if first and windows else None
     )
-
-
-def _spatial(spec: Spec, branch: SpatialBranch) -> tuple[SpatialPlan, list[Arg]]:
-    axis = -1 if spec.data_format == "channels_last" else 1
-    calls, weights, pool_args = _pools(
-        "spatial", branch.pools, axis, TARGETS[spec.target]
-    )
+    axis = "1" if first and not windows else "-1"
+    pools = _pools("spatial", branch.pools, axis, dialect)
+    if windows:
+        parts = [
+            e if w else f"{ops['expand_dims']}({e}, -1)"
+            for e, w in zip(pools.expressions, pools.windows, strict=True)
+        ]
+        maps = (
+            parts[0]
+            if len(parts) == 1
+            else f"{ops['concatenate']}([{', '.join(parts)}], axis=-1)"
+        )
+    elif len(pools.expressions) == 1:
+        maps = f"{ops['expand_dims']}({pools.expressions[0]}, -1)"
+    else:
+        maps = f"{ops['stack']}([{', '.join(pools.expressions)}], axis=-1)"
     args = [
-        Arg("spatial_kernel_size", py(branch.kernel_size)),
-        Arg("spatial_dilation", py(branch.dilation)),
+        Arg(
+            "spatial_kernel_size",
+            py(branch.kernel_size),
+            "kernel size of the spatial attention's convolution",
+        ),
+        Arg("spatial_dilation", py(branch.dilation), "its dilation rate"),
     ]
     norm = branch.norm == "batch"
     if norm:
         args += [
-            Arg("norm_momentum", py(branch.norm_momentum)),
-            Arg("norm_epsilon", py(branch.norm_epsilon)),
+            Arg(
+                "norm_momentum",
+                py(branch.norm_momentum),
+                "momentum of the batch normalization after it",
+            ),
+            Arg("norm_epsilon", py(branch.norm_epsilon), "its epsilon"),
         ]
-    maps = docs.conv_inputs(branch.pools, "channels")
     plan = SpatialPlan(
-        calls=calls,
-        weights=weights,
-        channel_axis=axis,
-        data_format=spec.data_format,
         maps=maps,
+        weights=tuple(pools.weights),
+        conv_inputs=conv_inputs(branch.pools, "channels"),
         bias=branch.bias,
         norm=norm,
-        gate=branch.gate,
-        conv_input_shape=_map_shape(axis, maps),
-        maps_comment=(
-            "One map per pool, pooled across the channels."
-            if all(pool.window is None for pool in branch.pools)
-            else f"Maps pooled across channels, or per channel over windows: {maps}."
-        ),
-        norm_input_shape=_map_shape(axis, 1),
+        gate=dialect.gates[branch.gate],
+        to_last=to_last,
+        to_input=f"{ops['transpose']}(gate, (0, 3, 1, 2))" if first else None,
+        training=norm or any(p.seeded for p in branch.pools),
     )
-    return plan, args + pool_args
+    return plan, args + pools.args, pools.helpers
 
 
-_NEIGHBOURHOOD_LAYOUT = {
-    "channels_last": (
-        "[(0, 0), (half, half), (half, half), (0, 0)]",
-        "x[:1, :, :, :1]",
-        "rows, cols",
-    ),
-    "channels_first": (
-        "[(0, 0), (0, 0), (half, half), (half, half)]",
-        "x[:1, :1]",
-        ":, rows, cols",
-    ),
-}
+def conv_inputs(pools: list[Pool], channels: str = "C") -> str:
+    """Input maps of the spatial conv: one per pool across channels, C per window pool."""
+    windows = sum(pool.window is not None for pool in pools)
+    singles = len(pools) - windows
+    terms = [channels if windows == 1 else f"{windows} * {channels}"] if windows else []
+    terms += [str(singles)] if singles else []
+    return " + ".join(terms)
 
 
-def _sampler_helpers(branches: set[str], target: Target) -> list[str]:
-    """The helper macros stochastic pooling in `branches` needs, in print order.
-
-    Keras 3: both branches sample in two levels with _weighted_sample_2d (a single
-    axis is split into blocks first, by _split_axis) and hashed uniforms. tf_keras: a single axis is
-    sampled in one level with TensorFlow's own uniforms.
-    """
-    if not branches:
-        return []
-    if target.two_level_everywhere:
-        split = ["split_axis", "block_length"] if "spatial" in branches else []
-        return [
-            "weighted_mean",
-            *split,
-            "weighted_sample_2d",
-            "gather",
-            "uniform",
-            "hash",
-        ]
-    macros = ["weighted_sample"] if "spatial" in branches else []
-    if "channel" in branches:
-        macros.append("weighted_sample_2d")
-    if "channel" in branches or target.flat_gather_everywhere:
-        macros.append("take_along")
-    return macros
+# ------------------------------------------------------------------------- weights
 
 
-def _helpers(spec: Spec, extra: list[Helper]) -> tuple[Helper, ...]:
-    """Each helper once: block helpers first, then pools in catalogue order."""
-    order = list(POOLS)
-    pools: dict[str, tuple[int, Helper]] = {}
-    uses = [
-        (name, pool)
-        for name, branch in (("channel", spec.channel), ("spatial", spec.spatial))
-        if branch is not None
-        for pool in branch.pools
-    ]
-    for name, pool in uses:
-        helper = _helper_for(pool, name)
-        pools.setdefault(helper.name, (order.index(pool.kind), helper))
-    shared = list(extra)
-    if any(pool.window is not None for _, pool in uses):
-        padding, probe, index = _NEIGHBOURHOOD_LAYOUT[spec.data_format]
-        shared.append(
-            Helper(
-                "neighbourhoods",
-                "_neighbourhoods",
-                library="helpers",
-                padding=padding,
-                probe=probe,
-                index=index,
-            )
+def _weights(spec: Spec) -> tuple[Weight, ...]:
+    rows: list[Weight] = []
+    ch = spec.channel
+    if ch is not None:
+        n = len(ch.pools)
+        width_in = "C" if ch.combine == "sum" or n == 1 else f"{n} * C"
+        if ch.excite == "mlp":
+            rows.append(Weight("channel_hidden/kernel", f"({width_in}, hidden)"))
+            if ch.bias:
+                rows.append(Weight("channel_hidden/bias", "(hidden,)"))
+            rows.append(Weight("channel_out/kernel", "(hidden, C)"))
+        elif ch.excite == "linear":
+            rows.append(Weight("channel_out/kernel", f"({width_in}, C)"))
+        else:
+            maps = 1 if ch.combine == "sum" else n
+            rows.append(Weight("channel_conv1d/kernel", f"(k, {maps}, 1)"))
+        if ch.excite != "conv1d" and ch.bias:
+            rows.append(Weight("channel_out/bias", "(C,)"))
+        rows += _pool_weight_rows("channel", ch.pools)
+    sp = spec.spatial
+    if sp is not None:
+        k = sp.kernel_size
+        rows.append(
+            Weight("spatial_conv/kernel", f"({k}, {k}, {conv_inputs(sp.pools)}, 1)")
         )
-    stochastic = {name for name, pool in uses if pool.kind == "stochastic"}
-    shared += [
-        Helper(macro, "_" + macro, library="helpers")
-        for macro in _sampler_helpers(stochastic, TARGETS[spec.target])
+        if sp.bias:
+            rows.append(Weight("spatial_conv/bias", "(1,)"))
+        if sp.norm == "batch":
+            rows += [
+                Weight(f"spatial_norm/{w}", "(1,)")
+                for w in ("gamma", "beta", "moving_mean", "moving_variance")
+            ]
+        rows += _pool_weight_rows("spatial", sp.pools)
+    if spec.gamma_mode != "none":
+        rows.append(Weight("gamma", "()"))
+    return tuple(rows)
+
+
+def _pool_weight_rows(branch: str, pools: list[Pool]) -> list[Weight]:
+    return [
+        Weight(
+            _pool_arg(branch, i, param) + ("_logit" if pool.logit(param) else ""), "()"
+        )
+        for i, pool in enumerate(pools)
+        for param in pool.learnable()
     ]
-    ranked = [h for _, h in sorted(pools.values(), key=lambda p: (p[0], p[1].name))]
-    return tuple(shared) + tuple(ranked)
+
+
+# ------------------------------------------------------------------------- helpers
+
+#: The helpers pools share: name -> (template, macro, the shared helpers it calls).
+_SHARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "_window_mean": ("helpers/window.py.j2", "mean", ()),
+    "_window_max": ("helpers/window.py.j2", "max", ()),
+    "_window_views": ("helpers/window.py.j2", "views", ()),
+    "_weighted_mean": ("helpers/sampling.py.j2", "weighted_mean", ()),
+    "_split_axis": ("helpers/sampling.py.j2", "split_axis", ("_block_length",)),
+    "_block_length": ("helpers/sampling.py.j2", "block_length", ()),
+    "_sample_2d": ("helpers/sampling.py.j2", "sample_2d", ("_gather", "_uniform")),
+    "_sample_views": ("helpers/sampling.py.j2", "sample_views", ("_uniform",)),
+    "_sample_simply": ("helpers/sampling.py.j2", "sample_simply", ()),
+    "_gather": ("helpers/sampling.py.j2", "gather", ()),
+    "_uniform": ("helpers/sampling.py.j2", "uniform", ("_hash",)),
+    "_hash": ("helpers/sampling.py.j2", "hash", ()),
+}
+#: Helpers that use the math module.
+_MATH = {"_block_length", "_sample_2d"}
+#: Helpers that read shapes: the tf_keras dialect gives them a _shape helper.
+_SHAPES = {"_sample_2d", "_uniform", "_sample_simply", "_split_axis", "_window_views"}
+
+
+def _shared_helpers(calls: set[str], dialect: Dialect, rows: set[str]) -> list[Helper]:
+    """The shared helpers ``calls`` needs, with what they call in turn, in the order of
+    :data:`_SHARED` (callers before callees). ``rows``: how the two-level sampler's
+    rows lie in memory, "contiguous" and/or "strided"."""
+    needed, todo = set(), list(calls)
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo += _SHARED[name][2]
+    helpers = [
+        Helper(
+            template,
+            macro,
+            name,
+            needs_math=name in _MATH,
+            options={layout: layout in rows for layout in ("contiguous", "strided")},
+        )
+        for name, (template, macro, _) in _SHARED.items()
+        if name in needed
+    ]
+    if dialect.name == "tf_keras" and needed & _SHAPES:
+        helpers.append(Helper("dialects/tf_keras.py.j2", "shape_helper", "_shape"))
+    return helpers
+
+
+# ---------------------------------------------------------------------------- plan
 
 
 def plan(spec: Spec) -> Plan:
-    """Compute everything the templates print for ``spec``."""
+    """Compute everything the templates and docstrings print for ``spec``."""
+    dialect = DIALECTS[spec.target]
     args: list[Arg] = []
-    extra_helpers: list[Helper] = []
+    helpers: list[Helper] = []
     channel = spatial = None
     if spec.channel is not None:
-        channel, channel_args, extra_helpers = _channel(spec, spec.channel)
+        channel, channel_args, channel_helpers = _channel(spec, spec.channel, dialect)
         args += channel_args
+        helpers += channel_helpers
     if spec.spatial is not None:
-        spatial, spatial_args = _spatial(spec, spec.spatial)
+        spatial, spatial_args, spatial_helpers = _spatial(spec, spec.spatial, dialect)
         args += spatial_args
+        helpers += spatial_helpers
     if spec.gamma_mode != "none":
-        args.append(Arg("gamma_init", py(spec.gamma.init)))
-    uses_seed = any(
-        pool.kind == "stochastic"
-        for branch in (spec.channel, spec.spatial)
-        if branch is not None
-        for pool in branch.pools
+        args.append(Arg("gamma_init", py(spec.gamma.init), "starting value of gamma"))
+    used = [p for b in (spec.channel, spec.spatial) if b is not None for p in b.pools]
+    seeded = any(pool.seeded for pool in used)
+    if seeded:
+        args.append(
+            Arg("seed", "None", "seed of the stochastic pooling's random draws")
+        )
+    calls = {
+        name
+        for branch, b in (("channel", spec.channel), ("spatial", spec.spatial))
+        if b is not None
+        for pool in b.pools
+        for name in pool.calls(_region(branch, pool))
+    }
+    layer_helpers = [h for h in helpers if h.pool is None]
+    pool_helpers = _unique(
+        [h for h in helpers if h.pool is not None], order=list(POOLS)
     )
-    if uses_seed:
-        args.append(Arg("seed", "None"))
-    helpers = _helpers(spec, extra_helpers)
-    logit_weights = [
+    helpers = (
+        layer_helpers
+        + pool_helpers
+        + _shared_helpers(calls, dialect, _sampler_rows(spec))
+    )
+    logits = any(
         w.logit for b in (channel, spatial) if b is not None for w in b.weights
-    ]
-    needs_math = (
-        any(logit_weights)
-        or (channel is not None and channel.adaptive_kernel)
-        or any(h.macro in ("block_length", "uniform") for h in helpers)
     )
-    # Standard library first, a blank line, then keras (isort's grouping).
-    imports = (["import math", ""] if needs_math else []) + list(
-        TARGETS[spec.target].imports
+    imports = (
+        ["import math", ""] if logits or any(h.needs_math for h in helpers) else []
     )
+    last = spec.data_format == "channels_last"
+    scores = []
+    if channel is not None:
+        scores.append(
+            ("channel", f"{dialect.ops['reshape']}(channel, (-1, self.channels))")
+        )
+    if spatial is not None:
+        scores.append(("spatial", "spatial[..., 0]" if last else "spatial[:, 0]"))
+    kinds: dict[str, Pool] = {}
+    for pool in used:
+        kinds.setdefault(pool.kind, pool)
     return Plan(
-        docstring=docs.module_docstring(spec),
+        spec=spec,
+        dialect=dialect,
         class_name=spec.name,
-        class_summary=docs.class_summary(spec),
-        imports=tuple(imports),
-        helpers=helpers,
+        imports=tuple(imports) + dialect.imports,
+        helpers=tuple(helpers),
         args=tuple(args),
-        data_format=spec.data_format,
-        channel_axis=-1 if spec.data_format == "channels_last" else 1,
+        channel_axis=-1 if last else 1,
+        layout=(
+            "(batch, height, width, channels)"
+            if last
+            else "(batch, channels, height, width)"
+        ),
         channel=channel,
         spatial=spatial,
         fusion=(
@@ -447,5 +582,37 @@ def plan(spec: Spec) -> Plan:
             else ("channel" if channel else "spatial")
         ),
         gamma=spec.gamma_mode,
-        uses_seed=uses_seed,
+        seeded=seeded,
+        weights=_weights(spec),
+        scores=tuple(scores),
+        pools=tuple(kinds.values()),
     )
+
+
+def _sampler_rows(spec: Spec) -> set[str]:
+    """How the two-level sampler finds a region's rows in memory: a channel map's rows
+    are strided channels-last and contiguous channels-first; a pixel's channels, split
+    into blocks, are contiguous on the last axis and strided on axis 1."""
+    first = spec.data_format == "channels_first"
+    rows = set()
+    for branch, b in (("channel", spec.channel), ("spatial", spec.spatial)):
+        for pool in b.pools if b is not None else ():
+            if pool.seeded and pool.window is None and pool.sampler == "fast":
+                windows = any(p.window is not None for p in b.pools)
+                contiguous = first if branch == "channel" else not first or windows
+                rows.add("contiguous" if contiguous else "strided")
+    return rows
+
+
+def _region(branch: str, pool: Pool) -> str:
+    if pool.window is not None:
+        return "window"
+    return "map" if branch == "channel" else "across"
+
+
+def _unique(helpers: list[Helper], order: list[str]) -> list[Helper]:
+    """Each helper once, in catalogue order."""
+    seen: dict[str, Helper] = {}
+    for helper in helpers:
+        seen.setdefault(helper.name, helper)
+    return sorted(seen.values(), key=lambda h: (order.index(h.pool.kind), h.name))

@@ -52,8 +52,9 @@ def lse(x, axis, r=1.0, normalize="mean"):
     return np.squeeze(peak, axis=axis) + np.log(total) / r
 
 
-def stochastic(x, axis, weights="relu"):
-    """Inference mode: the probability-weighted average; all-zero weights give 0."""
+def stochastic(x, axis, weights="relu", sampler="fast"):
+    """Inference mode: the probability-weighted average; all-zero weights give 0. (The
+    sampler changes how training draws, not what it draws.)"""
     if weights == "relu":
         w = np.maximum(x, 0.0)
     else:

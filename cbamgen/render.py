@@ -15,6 +15,7 @@ import black
 import jinja2
 
 from . import header
+from .docs import Docstrings
 from .plan import plan
 from .spec import Spec
 
@@ -36,7 +37,7 @@ def templates_dir() -> Path:
     the repository root next to the package."""
     package = Path(__file__).resolve().parent
     for candidate in (package / "templates", package.parent / "templates"):
-        if (candidate / "keras3" / "module.py.j2").is_file():
+        if (candidate / "module.py.j2").is_file():
             return candidate
     raise RenderError(f"cbamgen's templates are missing (looked in {package})")
 
@@ -71,8 +72,9 @@ def _close_method_gaps(text: str) -> str:
 
 def render_source(spec: Spec, spec_path: str) -> str:
     """The generated module for ``spec``; ``spec_path`` is named in its header line."""
-    template = environment().get_template(f"{spec.target}/module.py.j2")
-    raw = _close_method_gaps(template.render(plan=plan(spec)))
+    planned = plan(spec)
+    template = environment().get_template("module.py.j2")
+    raw = _close_method_gaps(template.render(plan=planned, docs=Docstrings.of(planned)))
     try:
         body = black.format_str(raw, mode=BLACK_MODE)
         source = header.attach(spec_path, body)

@@ -10,7 +10,6 @@ import pytest
 
 from cbamgen import listing, reference
 from cbamgen.catalogue import POOLS
-from cbamgen.plan import _helper_for
 from cbamgen.render import render_source
 
 from .support import spec_from_yaml
@@ -30,17 +29,36 @@ def variants(kind: str) -> list[dict]:
     return [dict(c, type=kind, **w) for c in choices for w in ({}, {"window": 3})]
 
 
+def called_and_defined(source: str) -> tuple[set[str], set[str]]:
+    """The module-level functions a file calls (by name) and the ones it defines."""
+    tree = ast.parse(source)
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    called = {
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
+    return called & {n for n in called if n.startswith("_")}, defined
+
+
+@pytest.mark.parametrize("target", ["keras3", "tf_keras"])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("kind", sorted(POOLS))
-def test_every_pool_variant_has_a_template_macro_and_renders(kind):
+def test_every_pool_variant_renders_with_exactly_the_helpers_it_calls(
+    kind, data_format, target
+):
+    """In each branch and with a window: every helper called is defined, and every
+    helper defined is called (the pools declare what they call; this checks them)."""
     for variant in variants(kind):
-        pool = POOLS[kind](**variant)
         branch = "spatial" if variant.get("window") else "channel"
-        text = f"cbamgen: 1\nname: One\n{branch}: {{pools: [{variant}]}}\n"
-        source = render_source(spec_from_yaml(text.replace("'", "")), "x.yaml")
-        names = {
-            n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)
-        }
-        assert _helper_for(pool, branch).name in names, variant
+        for where in (branch, "spatial"):
+            text = (
+                f"cbamgen: 1\nname: One\ntarget: {target}\ndata_format: {data_format}"
+                f"\n{where}: {{pools: [{variant}]}}\n"
+            ).replace("'", "")
+            source = render_source(spec_from_yaml(text), "x.yaml")
+            called, defined = called_and_defined(source)
+            assert called == defined, (variant, where, called ^ defined)
 
 
 def test_docs_pool_table_is_generated_from_the_catalogue():

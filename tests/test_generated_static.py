@@ -80,12 +80,15 @@ PYTHON_CONDITIONS = {
     "not training",  # a Python bool (Keras 3 passes training as one)
     "channels is None",  # a static shape in build()
     "training",  # the same Python bool
-    "dim == axis % rank",  # loop over static dimensions in _take_along
-    "d == dim",
+    "return_attention_scores",  # a Python bool, as in keras.layers.MultiHeadAttention
     "blocks * length > size",  # static sizes in _split_axis and _block_length
-    "size % length == 0",
-    "columns == len(x.shape) - 1",  # static axes in _weighted_sample_2d
+    "size % n == 0",
+    "columns == len(x.shape) - 1",  # static axes in _sample_2d
+    "a == axis",  # static axes in _uniform
+    "a not in axes",  # static axes in _sample_simply
+    "isinstance(axis, int)",
     "t % 2",  # ECA's kernel size from the static channel count
+    "seed is not None",  # the tf_keras target's generator, in __init__
 }
 
 
@@ -106,8 +109,13 @@ def test_call_signature_and_registration(stem):
         methods
     )
     call = methods["call"]
-    assert [a.arg for a in call.args.args] == ["self", "inputs", "training"]
-    assert ast.unparse(call.args.defaults[0]) == "None"
+    assert [a.arg for a in call.args.args] == [
+        "self",
+        "inputs",
+        "training",
+        "return_attention_scores",
+    ]
+    assert [ast.unparse(d) for d in call.args.defaults] == ["None", "False"]
     (decorator,) = cls.decorator_list
     assert ast.unparse(decorator) == (
         "keras.saving.register_keras_serializable(package='cbamgen')"

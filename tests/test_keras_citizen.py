@@ -131,13 +131,13 @@ def test_the_sampler_sees_float32_under_mixed_precision(policy, monkeypatch):
         )
         module = import_source(render_source(spec, "s.yaml"))
         seen = []
-        real = module._weighted_sample_2d  # both branches sample with it in training
+        real = module._sample_2d  # both branches sample with it in training
 
         def spy(x, weights, *args):
             seen.append((x.dtype, weights.dtype))
             return real(x, weights, *args)
 
-        monkeypatch.setattr(module, "_weighted_sample_2d", spy)
+        monkeypatch.setattr(module, "_sample_2d", spy)
         layer = module.S(seed=0)
         y = layer(np.ones((1, 56, 56, 8), np.float32), training=True)
         dtype = keras.backend.standardize_dtype
