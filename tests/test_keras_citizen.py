@@ -192,3 +192,41 @@ def test_fit_under_mirrored_strategy_on_two_cpu_devices():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "replicas 2" in result.stdout
+
+
+@pytest.mark.parametrize("gamma", ["none", "blend", "residual"])
+@pytest.mark.parametrize(
+    "fusion", ["sequential", "spatial_first", "add", "multiply", "mean"]
+)
+def test_mixed_float16_outputs_and_every_gradient_stay_finite(fusion, gamma):
+    """dL/dgamma, and dL/dgate for each gate, sum over the whole map: in float16 they
+    overflowed (inf) once activations were a few hundred. A summed loss makes every
+    gradient large."""
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        spec = spec_from_yaml(
+            f"cbamgen: 1\nname: G\nchannel: {{pools: [avg, l2]}}\n"
+            f"spatial: {{pools: [max, l2]}}\nfusion: {fusion}\n"
+            + (
+                "gamma: {mode: none}\n"
+                if gamma == "none"
+                else f"gamma: {{mode: {gamma}, init: 0.5}}\n"
+            )
+        )
+        layer = layer_for(spec)
+        noise = np.random.default_rng(0).normal(size=(2, 56, 56, 16))
+        # multiply's output is quadratic in x: in float16 it overflows past |x| ~ 250.
+        top = 30.0 if fusion == "multiply" else 1e3
+        for scale in (s for s in (1e-4, 1e-2, 1.0, 30.0, 300.0, 1e3) if s <= top):
+            x = tf.cast(noise * scale, "float16")
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x, training=True)
+                loss = tf.reduce_sum(tf.cast(y, "float32"))
+            grads = tape.gradient(loss, [x, *layer.trainable_weights])
+            values = [y, *grads]
+            assert all(
+                np.all(np.isfinite(np.asarray(tf.cast(v, "float32")))) for v in values
+            ), (scale, [w.name for w in layer.trainable_weights])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

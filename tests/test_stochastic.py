@@ -1,8 +1,8 @@
 """Stochastic pooling in training mode: real sampling, right frequencies, right gradients.
 
-These exercise the helper the generated file defines (`_stochastic_pool`,
-`_softmax_stochastic_pool`) directly, on both layouts the branches use: regions along
-axis 1 (channel branch, one row per channel map) and along the last axis (spatial
+These exercise the helpers the generated file defines (`_stochastic_pool`,
+`_softmax_stochastic_pool`, and those of `sampler: simple`) directly, on every layout
+the branches use: a channel's map (channel branch), the channels at a pixel (spatial
 branch, across channels).
 """
 
@@ -25,7 +25,9 @@ SPEC = """
 cbamgen: 1
 name: Sampler
 channel:
-  pools: [stochastic, {type: stochastic, weights: softmax}]
+  pools: [stochastic, {type: stochastic, weights: softmax},
+          {type: stochastic, sampler: simple},
+          {type: stochastic, weights: softmax, sampler: simple}]
 spatial:
   pools: [stochastic, {type: stochastic, weights: softmax}]
 """
@@ -41,17 +43,26 @@ def module():
 # How the branches lay regions out: (helper stem, axis argument, region shape).
 # Channel-branch regions are whole maps (two axes, sampled row then column); spatial
 # regions are the channels at a pixel (one axis, last or, channels_first, axis 1).
-LAYOUTS = {
+# The simple sampler (sampler: simple) has one helper for both kinds of region.
+FAST = {
     "channels": ("_stochastic_pool", -1),
     "channels_first": ("_stochastic_pool", 1),
     "map": ("_stochastic_map_pool", (1, 2)),
     "map_channels_first": ("_stochastic_map_pool", (2, 3)),
+}
+LAYOUTS = {
+    **FAST,
+    **{
+        f"simple-{name}": ("_simple_stochastic_pool", a)
+        for name, (_, a) in FAST.items()
+    },
 }
 REGION = (2, 3)  # a map region is 2 rows x 3 columns; an axis region has 6 elements
 
 
 def layout(name: str, values: np.ndarray, copies: int) -> np.ndarray:
     """``copies`` regions each holding ``values`` (6 numbers), laid out as ``name``."""
+    name = name.removeprefix("simple-")
     values = np.asarray(values, np.float32)
     grid = np.broadcast_to(values.reshape(REGION)[..., None], (*REGION, copies))
     return {
@@ -65,6 +76,7 @@ def layout(name: str, values: np.ndarray, copies: int) -> np.ndarray:
 
 def regions_of(name: str, x: np.ndarray) -> np.ndarray:
     """(number of regions, region size): each row one region's values."""
+    name = name.removeprefix("simple-")
     if name == "channels":
         return x.reshape(-1, x.shape[-1])
     if name == "channels_first":
@@ -93,6 +105,7 @@ def sample(module, name, x, seed=0, softmax=False):
 
 
 def random_input(name, rng):
+    name = name.removeprefix("simple-")
     shapes = {
         "channels": (3, 7, 6),
         "channels_first": (3, 6, 7),
@@ -296,3 +309,21 @@ def test_hashed_uniforms_are_uniform_reproducible_and_fresh_per_call(module):
     # Neighbouring positions are not correlated.
     flat = first.reshape(-1)
     assert abs(np.corrcoef(flat[:-1], flat[1:])[0, 1]) < 0.02
+
+
+def test_uniforms_hash_each_coordinate_so_no_position_wraps(module, monkeypatch):
+    """Flat int32 positions wrapped past 2**31 elements, repeating uniforms. Each axis's
+    coordinate is hashed in turn instead: u[i, j, k] = top 24 bits of
+    H(H(H(H(key0 ^ i) ^ j) ^ k) ^ key1), H the lowbias32 hash, whatever the size."""
+    keys = np.array([0x1234567, 0x7654321], np.int32)
+    monkeypatch.setattr(keras.random, "randint", lambda *a, **k: keys)
+    like = np.zeros((3, 4, 5), np.float32)
+    got = np.asarray(module._uniform(like, None))
+    expected = np.empty(like.shape)
+    for i, j, k in np.ndindex(*like.shape):
+        bits = int(keys[0])
+        for coordinate in (i, j, k):
+            bits = lowbias32(bits ^ coordinate)
+        bits = lowbias32(bits ^ int(keys[1]))
+        expected[i, j, k] = ((bits >> 8) & 0xFFFFFF) * 2.0**-24
+    np.testing.assert_array_equal(got, expected)

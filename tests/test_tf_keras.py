@@ -57,6 +57,12 @@ spatial: {pools: [{type: l2, window: 5}, {type: max, window: 3}, avg],
 fusion: spatial_first
 gamma: {mode: blend, init: 0.3}
 """,
+    "seeded": """
+cbamgen: 1
+name: Seeded
+channel: {pools: [{type: stochastic, weights: softmax}, {type: stochastic, sampler: simple}]}
+spatial: {pools: [stochastic, {type: stochastic, window: 3}]}
+""",
     "silu_mean": """
 cbamgen: 1
 name: SiluMean
@@ -111,6 +117,12 @@ def cases(folder: Path) -> list[dict]:
                 "class": spec.name,
                 "module": str(module_path),
                 "data": f"{stem}.npz",
+                "seeded": any(
+                    pool.seeded
+                    for branch in (spec.channel, spec.spatial)
+                    if branch is not None
+                    for pool in branch.pools
+                ),
             }
         )
     (folder / "cases.json").write_text(json.dumps(written))

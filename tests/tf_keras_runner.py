@@ -70,7 +70,7 @@ def run_case(folder, case):
         np.all(np.isfinite(w)) for w in model.get_weights()
     )
     sampled = layer(x, training=True).numpy()
-    return {
+    result = {
         "stem": case["stem"],
         "ok": error <= 1e-5 and same and trained and bool(np.all(np.isfinite(sampled))),
         "error": error,
@@ -78,6 +78,51 @@ def run_case(folder, case):
         "fit_step": trained,
         "tensorflow": tf.__version__,
     }
+    if case["seeded"]:
+        result.update(seeds(module, case, x, data))
+        result["ok"] = result["ok"] and result["seeds"] and result["frequencies"]
+    return result
+
+
+def seeds(module, case, x, data):
+    """Fresh layers with one seed draw the same numbers; a layer's next call and
+    another seed draw others; and a sampler's draws have the right frequencies."""
+
+    def layer(seed):
+        made = getattr(module, case["class"])(seed=seed, name="block")
+        made(x)
+        for variable in made.weights:
+            variable.assign(data["w/" + short_name(variable)])
+        return made
+
+    first, twin, other = layer(7), layer(7), layer(8)
+    draw = first(x, training=True).numpy()
+    repeat = np.array_equal(draw, twin(x, training=True).numpy())
+    fresh = not np.array_equal(draw, first(x, training=True).numpy())
+    differ = not np.array_equal(draw, other(x, training=True).numpy())
+    return {
+        "seeds": bool(repeat and fresh and differ),
+        "frequencies": frequencies(module),
+    }
+
+
+def frequencies(module):
+    """Chi-square (p = 0.001) of 20,000 draws among 6 values, by every sampler helper
+    the module has, regions across the last axis."""
+    values = np.array([-1.0, 0.5, 1.0, 1.5, 2.0, 0.25], np.float32)
+    probabilities = np.maximum(values, 0) / np.maximum(values, 0).sum()
+    x = values[None, None, :] * np.ones((1, 20000, 1), np.float32)
+    ok = True
+    for name in ("_stochastic_pool", "_simple_stochastic_pool"):
+        if hasattr(module, name):
+            generator = tf.random.Generator.from_seed(1)
+            out = getattr(module, name)(x, -1, True, generator).numpy().ravel()
+            counts = np.array([np.sum(out == v) for v in values])
+            expected = probabilities * out.size
+            possible = probabilities > 0
+            chi2 = ((counts - expected)[possible] ** 2 / expected[possible]).sum()
+            ok = ok and counts.sum() == out.size and counts[0] == 0 and chi2 < 18.467
+    return bool(ok)
 
 
 def main():
