@@ -58,6 +58,10 @@ class Pool(BaseModel):
         """Whether a learnable parameter is stored as a logit (its value a sigmoid)."""
         return False
 
+    def describe(self) -> str:
+        """The formula for this pool's own settings (``formula`` covers them all)."""
+        return self.formula
+
     def variant(self) -> str:
         """What names this pool's code among its kind's: settings that change the code
         (``lp_sum``), not those that only change numbers (``p``)."""
@@ -133,6 +137,9 @@ class LpPool(Pool):
     def calls(self, region: str) -> tuple[str, ...]:
         return ("_window_max", "_window_views") if region == "window" else ()
 
+    def describe(self) -> str:
+        return f"({self.normalize} |x_i|^p)^(1/p)"
+
 
 class L2Pool(Pool):
     type: Literal["l2"]
@@ -144,6 +151,9 @@ class L2Pool(Pool):
 
     def calls(self, region: str) -> tuple[str, ...]:
         return ("_window_mean",) if region == "window" else ()
+
+    def describe(self) -> str:
+        return "sqrt(mean(x_i^2))"
 
 
 class LsePool(Pool):
@@ -167,6 +177,9 @@ class LsePool(Pool):
 
     def calls(self, region: str) -> tuple[str, ...]:
         return ("_window_max", "_window_views") if region == "window" else ()
+
+    def describe(self) -> str:
+        return f"(1/r) log({self.normalize} exp(r x_i))"
 
 
 class StochasticPool(Pool):
@@ -207,9 +220,16 @@ class StochasticPool(Pool):
             weights = "_window_max" if self.weights == "softmax" else "_window_mean"
             return (weights, "_window_views", "_sample_views")
         if self.sampler == "simple":
-            return ("_weighted_mean", "_sample_simply")
+            return ("_sample_simply",)
         split = ("_split_axis",) if region == "across" else ()
-        return ("_weighted_mean", *split, "_sample_2d")
+        return (*split, "_sample_2d")
+
+    def describe(self) -> str:
+        w = "max(x, 0)" if self.weights == "relu" else "exp(x - max x)"
+        return (
+            f"with w = {w}, in training one x_l, drawn with probability w_l / sum(w), "
+            "alone gets the gradient; at inference sum(w x) / sum(w); 0 if all w = 0"
+        )
 
 
 class GemPool(Pool):
@@ -233,6 +253,10 @@ class GemPool(Pool):
 
     def calls(self, region: str) -> tuple[str, ...]:
         return ("_window_max", "_window_views") if region == "window" else ()
+
+    def describe(self) -> str:
+        learnable = ", p learnable" if self.trainable else ""
+        return f"(mean max(x_i, eps)^p)^(1/p){learnable}"
 
 
 class MixedPool(Pool):
@@ -259,6 +283,10 @@ class MixedPool(Pool):
     def calls(self, region: str) -> tuple[str, ...]:
         return ("_window_max", "_window_mean") if region == "window" else ()
 
+    def describe(self) -> str:
+        learnable = ", alpha = sigmoid(a learnable weight)" if self.trainable else ""
+        return f"alpha max(x_i) + (1 - alpha) mean(x_i){learnable}"
+
 
 class SoftPool(Pool):
     type: Literal["softpool"]
@@ -272,6 +300,9 @@ class SoftPool(Pool):
 
     def calls(self, region: str) -> tuple[str, ...]:
         return ("_window_max", "_window_views") if region == "window" else ()
+
+    def describe(self) -> str:
+        return "sum softmax(x)_i x_i"
 
 
 #: Every pool, in the order the docs and listings show them.

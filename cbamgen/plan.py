@@ -137,14 +137,15 @@ class ChannelPlan:
 
 @dataclass(frozen=True)
 class SpatialPlan:
-    maps: str  # the expression building the conv's input maps, channels-last
+    maps: tuple[str, ...]  # the pools' expressions, each channels-last maps
+    joined: str  # the conv's input, from the list `maps`
     weights: tuple[PoolWeight, ...]
     conv_inputs: str  # input maps of the conv, in build(): "2", "2 * channels"
     bias: bool
     norm: bool
     gate: str
     to_last: str | None  # features to channels-last first (windows, channels_first)
-    to_input: str | None  # the gate back to the input's layout
+    to_input: str | None  # a format string: the gate back to the input's layout
     training: bool
 
     def gated(self, expr: str) -> str:
@@ -205,8 +206,8 @@ def _pools(branch: str, pools: list[Pool], axis: str, dialect: Dialect) -> _Pool
                 Arg(name, py(pool.window), f"window of {branch} pool {index}")
             )
             kwargs = [f"self.{name}"]
-        else:
-            kwargs = [f"axis={axis}"]
+        else:  # a stochastic pool's arguments read well in order: (x, axis, training, seed)
+            kwargs = [axis if pool.seeded else f"axis={axis}"]
         learnable = pool.learnable()
         for param in pool.numeric:
             name = _pool_arg(branch, index, param)
@@ -234,7 +235,7 @@ def _pools(branch: str, pools: list[Pool], axis: str, dialect: Dialect) -> _Pool
                 read = f"self.{name}"
             kwargs.append(f"{param}={read}")
         if pool.seeded:
-            kwargs += ["training=training", "seed_generator=self.seed_generator"]
+            kwargs += ["training", "self.seed_generator"]
         if pool.inline is not None:
             function = f"_window_{pool.inline}" if window else ops[pool.inline]
         else:
@@ -274,21 +275,16 @@ def _channel(spec: Spec, branch: ChannelBranch, dialect: Dialect):
                 Arg(
                     "reduction",
                     py(branch.reduction),
-                    f"the channel MLP's width is channels / reduction, rounded {rule} "
-                    "a multiple of `divisor`, at least `max(divisor, min_hidden)`",
+                    f"hidden width: channels / reduction rounded {rule} a multiple of "
+                    "divisor, at least max(divisor, min_hidden)",
                 ),
                 Arg("divisor", py(branch.divisor), None),
                 Arg("min_hidden", py(branch.min_hidden), None),
             ]
+            half = " + 0.5" if branch.rounding == "nearest" else ""  # nearest
             hidden = (
-                "_hidden_units(channels, self.reduction, self.divisor, self.min_hidden)"
-            )
-            helpers.append(
-                Helper(
-                    "layer/hidden_units.py.j2",
-                    branch.rounding,
-                    "_hidden_units",
-                )
+                f"max(int(channels / self.reduction / self.divisor{half}) * self.divisor, "
+                "self.divisor, self.min_hidden)"
             )
     kernel_size = ""
     if branch.excite == "conv1d":
@@ -348,27 +344,21 @@ def _spatial(spec: Spec, branch: SpatialBranch, dialect: Dialect):
     )
     axis = "1" if first and not windows else "-1"
     pools = _pools("spatial", branch.pools, axis, dialect)
-    if windows:
-        parts = [
+    if windows:  # C maps per window pool, one per other pool
+        maps = [
             e if w else f"{ops['expand_dims']}({e}, -1)"
             for e, w in zip(pools.expressions, pools.windows, strict=True)
         ]
-        maps = (
-            parts[0]
-            if len(parts) == 1
-            else f"{ops['concatenate']}([{', '.join(parts)}], axis=-1)"
-        )
-    elif len(pools.expressions) == 1:
-        maps = f"{ops['expand_dims']}({pools.expressions[0]}, -1)"
+        joined = f"{ops['concatenate']}(maps, axis=-1)"
     else:
-        maps = f"{ops['stack']}([{', '.join(pools.expressions)}], axis=-1)"
+        maps, joined = pools.expressions, f"{ops['stack']}(maps, axis=-1)"
     args = [
         Arg(
             "spatial_kernel_size",
             py(branch.kernel_size),
-            "kernel size of the spatial attention's convolution",
+            "the spatial conv's size and dilation",
         ),
-        Arg("spatial_dilation", py(branch.dilation), "its dilation rate"),
+        Arg("spatial_dilation", py(branch.dilation), None),
     ]
     norm = branch.norm == "batch"
     if norm:
@@ -376,19 +366,20 @@ def _spatial(spec: Spec, branch: SpatialBranch, dialect: Dialect):
             Arg(
                 "norm_momentum",
                 py(branch.norm_momentum),
-                "momentum of the batch normalization after it",
+                "its batch normalization's momentum and epsilon",
             ),
-            Arg("norm_epsilon", py(branch.norm_epsilon), "its epsilon"),
+            Arg("norm_epsilon", py(branch.norm_epsilon), None),
         ]
     plan = SpatialPlan(
-        maps=maps,
+        maps=tuple(maps),
+        joined=joined,
         weights=tuple(pools.weights),
         conv_inputs=conv_inputs(branch.pools, "channels"),
         bias=branch.bias,
         norm=norm,
         gate=dialect.gates[branch.gate],
         to_last=to_last,
-        to_input=f"{ops['transpose']}(gate, (0, 3, 1, 2))" if first else None,
+        to_input=f"{ops['transpose']}({{}}, (0, 3, 1, 2))" if first else None,
         training=norm or any(p.seeded for p in branch.pools),
     )
     return plan, args + pools.args, pools.helpers
@@ -461,9 +452,7 @@ _SHARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "_window_mean": ("helpers/window.py.j2", "mean", ()),
     "_window_max": ("helpers/window.py.j2", "max", ()),
     "_window_views": ("helpers/window.py.j2", "views", ()),
-    "_weighted_mean": ("helpers/sampling.py.j2", "weighted_mean", ()),
-    "_split_axis": ("helpers/sampling.py.j2", "split_axis", ("_block_length",)),
-    "_block_length": ("helpers/sampling.py.j2", "block_length", ()),
+    "_split_axis": ("helpers/sampling.py.j2", "split_axis", ()),
     "_sample_2d": ("helpers/sampling.py.j2", "sample_2d", ("_gather", "_uniform")),
     "_sample_views": ("helpers/sampling.py.j2", "sample_views", ("_uniform",)),
     "_sample_simply": ("helpers/sampling.py.j2", "sample_simply", ()),
@@ -472,7 +461,7 @@ _SHARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "_hash": ("helpers/sampling.py.j2", "hash", ()),
 }
 #: Helpers that use the math module.
-_MATH = {"_block_length", "_sample_2d"}
+_MATH = {"_split_axis", "_sample_2d"}
 #: Helpers that read shapes: the tf_keras dialect gives them a _shape helper.
 _SHAPES = {"_sample_2d", "_uniform", "_sample_simply", "_split_axis", "_window_views"}
 
@@ -526,7 +515,11 @@ def plan(spec: Spec) -> Plan:
     seeded = any(pool.seeded for pool in used)
     if seeded:
         args.append(
-            Arg("seed", "None", "seed of the stochastic pooling's random draws")
+            Arg(
+                "seed",
+                "None",
+                "seed of stochastic pooling's draws (None: a random one)",
+            )
         )
     calls = {
         name
