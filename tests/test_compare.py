@@ -285,7 +285,8 @@ def test_images_the_network_cannot_take_are_refused(tmp_path, capsys):
         capsys,
     )
     assert (
-        "baseline: the network cannot take tiny.npz's images of shape (2, 2, 1)" in err
+        "baseline: the network cannot take images of shape (2, 2, 1) (from tiny.npz)"
+        in err
     )
     assert not (out / "trials").exists()
 

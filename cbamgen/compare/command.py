@@ -207,8 +207,8 @@ def check_networks(variants, builder, data) -> None:
         except Exception as exc:  # whatever Keras raises: the network cannot be built
             reason = " ".join(str(exc).strip().splitlines()[:3])
             problems.append(
-                f"{variant.label}: the network cannot take {data.name}'s images of shape "
-                f"{data.input_shape}: {type(exc).__name__}: {reason}"
+                f"{variant.label}: the network cannot take images of shape "
+                f"{data.input_shape} (from {data.name}): {type(exc).__name__}: {reason}"
             )
             continue
         if shape != (2, data.classes):
@@ -224,7 +224,12 @@ def fingerprint(options: Options, data, builder, recipe) -> str:
     """The KerasTuner project's name: it changes with anything that makes earlier
     trials incomparable (data, network, training), not with the specs or seeds (each
     trial records its own)."""
+    from .models import BUILT_IN, default_placement
+
     function = getattr(builder, "func", builder)
+    placement = options.placement
+    if options.model in BUILT_IN:
+        placement = placement or default_placement(options.model)
     try:
         builder_source = inspect.getsource(function)
     except (OSError, TypeError):
@@ -233,7 +238,7 @@ def fingerprint(options: Options, data, builder, recipe) -> str:
         "procedure": PROCEDURE_VERSION,
         "data": data.fingerprint,
         "model": options.model,
-        "placement": options.placement,
+        "placement": placement,
         "builder": hashlib.sha256(builder_source.encode()).hexdigest(),
         "recipe": asdict(recipe),
     }
