@@ -19,8 +19,6 @@ from pathlib import Path
 from .blocks import load_variants
 from .inputs import InputError
 
-#: Bump when training changes in a way that makes earlier trials incomparable.
-PROCEDURE_VERSION = 1
 DEFAULT_SEEDS = 3
 DEFAULT_EPOCHS = 12
 BATCH_SIZE = 64
@@ -222,27 +220,34 @@ def check_networks(variants, builder, data) -> None:
 
 def fingerprint(options: Options, data, builder, recipe) -> str:
     """The KerasTuner project's name: it changes with anything that makes earlier
-    trials incomparable (data, network, training), not with the specs or seeds (each
-    trial records its own)."""
+    trials incomparable (the data, the network, the training and the code of the
+    modules that make them), not with the specs or seeds (each trial records its
+    own)."""
+    from . import data as data_module
+    from . import train as train_module
     from .models import BUILT_IN, default_placement
 
-    function = getattr(builder, "func", builder)
     placement = options.placement
     if options.model in BUILT_IN:
         placement = placement or default_placement(options.model)
-    try:
-        builder_source = inspect.getsource(function)
-    except (OSError, TypeError):
-        builder_source = repr(function)
+    function = getattr(builder, "func", builder)
+    code = [data_module, train_module, inspect.getmodule(function)]
     key = {
-        "procedure": PROCEDURE_VERSION,
         "data": data.fingerprint,
         "model": options.model,
         "placement": placement,
-        "builder": hashlib.sha256(builder_source.encode()).hexdigest(),
+        "code": [_source_digest(module) for module in code],
         "recipe": asdict(recipe),
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _source_digest(module) -> str:
+    try:
+        source = inspect.getsource(module)
+    except (OSError, TypeError):  # e.g. a module made at run time
+        source = repr(module)
+    return hashlib.sha256(source.encode()).hexdigest()
 
 
 def _describe_data(options: Options, data) -> str:

@@ -40,7 +40,7 @@ def cnn(block: BlockFactory, input_shape: tuple, classes: int, placement="after_
         raise ValueError("the cnn has no residual branches; use placement after_conv")
     import keras
 
-    inputs = keras.Input(input_shape)
+    inputs = keras.Input(input_shape, name="image")
     x = inputs
     for stage, filters in enumerate(STAGES, 1):
         if stage > 1:
@@ -63,7 +63,7 @@ def resnet(block: BlockFactory, input_shape: tuple, classes: int, placement="res
         raise ValueError(f"unknown placement {placement!r}")
     import keras
 
-    inputs = keras.Input(input_shape)
+    inputs = keras.Input(input_shape, name="image")
     x = _conv_bn(inputs, STAGES[0], 2, "stem", relu=True)
     for stage, filters in enumerate(STAGES, 1):
         name, stride = f"stage{stage}", 1 if stage == 1 else 2
