@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok; 1 generated files differ from their specs (``check``, ``render
 --check``) or a verification failed (``verify``); 2 usage error, invalid spec, or a file
-that cannot or may not be written. Only ``verify`` imports Keras, and only when it runs.
+that cannot or may not be written. Only ``verify`` and ``compare`` import Keras, and only
+when they run.
 """
 
 from __future__ import annotations
@@ -230,6 +231,34 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return OK
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    # Only this command needs Keras, KerasTuner, matplotlib, scikit-learn and tqdm.
+    try:
+        from .compare.command import Options, run
+        from .compare.inputs import InputError
+    except ImportError as exc:
+        raise Failure(
+            [
+                f"cbamgen compare: {exc}; install the extra: pip install "
+                "'cbamgen[compare]' (and a Keras 3 backend, e.g. tensorflow-cpu)"
+            ]
+        ) from None
+    options = Options(
+        args.specs,
+        args.data,
+        args.model,
+        args.placement,
+        args.seeds,
+        args.epochs,
+        args.out,
+        args.quick,
+    )
+    try:
+        return run(options)
+    except InputError as exc:
+        raise Failure(exc.messages) from None
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="cbamgen",
@@ -333,6 +362,53 @@ def parser() -> argparse.ArgumentParser:
     )
     pools.add_argument("--markdown", action="store_true", help="as the docs' table")
     command("schema", _cmd_schema, "print the spec language's JSON Schema", specs=None)
+    compare = command(
+        "compare",
+        _cmd_compare,
+        "train a network with each spec's block (and a baseline without) over "
+        "several seeds; write a report with statistics and plots (needs "
+        "cbamgen[compare])",
+    )
+    compare.add_argument(
+        "--data",
+        default="digits",
+        metavar="NAME|PATH",
+        help="digits (built in: cluttered digits, offline), an .npz with x_train, "
+        "y_train, x_val, y_val, or a folder with one sub-folder per class "
+        "(default: digits)",
+    )
+    compare.add_argument(
+        "--model",
+        default="resnet",
+        metavar="NAME|module:function",
+        help="resnet, cnn, or module:function(block, input_shape, classes) -> "
+        "keras.Model, block a layer factory or None (default: resnet)",
+    )
+    compare.add_argument(
+        "--placement",
+        choices=("residual", "after_conv"),
+        help="built-in models: on each residual branch before the addition "
+        "(resnet's default) or after every conv stage (cnn's default)",
+    )
+    compare.add_argument(
+        "--seeds", type=int, metavar="K", help="seeds 0 .. K-1 per variant (default: 3)"
+    )
+    compare.add_argument(
+        "--epochs", type=int, metavar="E", help="training epochs (default: 12)"
+    )
+    compare.add_argument(
+        "--out",
+        type=Path,
+        default=Path("compare"),
+        metavar="DIR",
+        help="report, tables, plots and KerasTuner's trial records; a repeated "
+        "command trains only what is missing (default: compare)",
+    )
+    compare.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke test: 1 seed, 1 epoch, a slice of the data (under a minute)",
+    )
     return main
 
 

@@ -229,17 +229,19 @@ os.chdir(sys.argv[1])
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     for argv in (["render", "specs/cbam.yaml"], ["check"], ["validate", "specs/cbam.yaml"],
                  ["new", "fresh"], ["pools"], ["schema"], ["render", "--diff",
-                 "specs/eca.yaml"], ["--help"], ["--version"]):
+                 "specs/eca.yaml"], ["--help"], ["--version"], ["compare", "--help"]):
         try:
             main(argv)
         except SystemExit:
             pass
-heavy = sorted({"tensorflow", "keras", "jax", "torch"} & set(sys.modules))
+heavy = {"tensorflow", "keras", "jax", "torch", "keras_tuner", "matplotlib", "sklearn",
+         "scipy", "tqdm"}
+heavy = sorted(heavy & {name.split(".")[0] for name in sys.modules})
 print(heavy)
 """
 
 
-def test_only_verify_imports_an_ml_framework(project):
+def test_only_verify_and_compare_import_an_ml_framework_or_plotting(project):
     result = subprocess.run(
         [sys.executable, "-c", LIGHT_COMMANDS, str(project)],
         capture_output=True,

@@ -1,0 +1,271 @@
+"""``cbamgen compare``: check every input, run the trials, write the report.
+
+Every input is checked before any training: the specs, the output folder, the
+distributed-mode variables, the data, and that each variant's network takes the
+images. Heavy libraries are imported only once the cheap checks have passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .blocks import load_variants
+from .inputs import InputError
+
+DEFAULT_SEEDS = 3
+DEFAULT_EPOCHS = 12
+BATCH_SIZE = 64
+LEARNING_RATE = 1e-3
+#: --quick: one seed, one epoch, a slice of the data (a smoke test in well under a
+#: minute on two CPU cores).
+QUICK = {"seeds": 1, "epochs": 1, "train": 256, "val": 128}
+ENV_ID, ENV_IP, ENV_PORT = (
+    "KERASTUNER_TUNER_ID",
+    "KERASTUNER_ORACLE_IP",
+    "KERASTUNER_ORACLE_PORT",
+)
+
+
+@dataclass
+class Options:
+    """The command line, as parsed."""
+
+    specs: list[Path]
+    data: str = "digits"
+    model: str = "resnet"
+    placement: str | None = None
+    seeds: int | None = None
+    epochs: int | None = None
+    out: Path = Path("compare")
+    quick: bool = False
+    limits: dict = field(default_factory=dict)
+
+    def resolved(self) -> Options:
+        """Defaults filled in: --quick's, then the command's."""
+        preset = QUICK if self.quick else {}
+        seeds = preset.get("seeds", DEFAULT_SEEDS) if self.seeds is None else self.seeds
+        epochs = (
+            preset.get("epochs", DEFAULT_EPOCHS) if self.epochs is None else self.epochs
+        )
+        for name, value in (("--seeds", seeds), ("--epochs", epochs)):
+            if value < 1:
+                raise InputError([f"{name} {value}: must be at least 1"])
+        limits = {k: preset[k] for k in ("train", "val") if k in preset}
+        return Options(
+            self.specs,
+            self.data,
+            self.model,
+            self.placement,
+            seeds,
+            epochs,
+            self.out,
+            self.quick,
+            limits,
+        )
+
+    def command_line(self) -> str:
+        parts = ["cbamgen compare", *(p.as_posix() for p in self.specs)]
+        parts += ["--data", self.data, "--model", self.model]
+        if self.placement:
+            parts += ["--placement", self.placement]
+        parts += ["--seeds", str(self.seeds), "--epochs", str(self.epochs)]
+        parts += ["--out", self.out.as_posix()] + (["--quick"] if self.quick else [])
+        return " ".join(parts)
+
+
+def run(options: Options) -> int:
+    options = options.resolved()
+    variants = load_variants(options.specs)
+    out = writable_folder(options.out)
+    role = distributed_role()
+
+    from .data import load_data
+    from .models import get_builder
+
+    builder = get_builder(options.model, options.placement)
+    data = load_data(options.data).limited(
+        options.limits.get("train"), options.limits.get("val")
+    )
+    from .train import Recipe
+
+    recipe = Recipe(options.epochs, BATCH_SIZE, LEARNING_RATE)
+    check_networks(variants, builder, data)
+
+    from .progress import Progress
+    from .trials import CompareTuner, Context, PairOracle, plan
+
+    pairs = plan(variants, list(range(options.seeds)))
+    oracle = PairOracle(pairs)
+    oracle.verbose = 0
+    project = fingerprint(options, data, builder, recipe)
+    context = Context({v.label: v for v in variants}, builder, data, recipe, None)
+    tuner = CompareTuner(oracle, out / "trials", project, context)
+    done_before = _completed(tuner.oracle, pairs) if role != "worker" else 0
+    remaining = None if role == "worker" else len(pairs) - done_before
+    context.progress = Progress(remaining, show=False if role == "chief" else None)
+    try:
+        tuner.search()
+    finally:
+        context.progress.close()
+    if role == "worker":
+        print(
+            f"{os.environ[ENV_ID]}: trained {tuner.trained} trial(s); the chief writes "
+            "the report"
+        )
+        return 0
+    return _report(tuner, pairs, options, data, recipe, out, done_before, role)
+
+
+def _report(tuner, pairs, options, data, recipe, out, done_before, role) -> int:
+    from . import report
+    from .results import collect
+
+    results = collect(tuner.oracle.trials, pairs, Path(tuner.project_dir))
+    setup = report.Setup(
+        options.command_line(),
+        _describe_data(options, data),
+        _describe_model(options),
+        f"{recipe.epochs} epoch(s), batch {recipe.batch_size}, Adam (learning rate "
+        f"{recipe.learning_rate:g}, cosine decay to 0), sparse categorical cross-entropy",
+        list(range(options.seeds)),
+    )
+    report.write(results, setup, out)
+    if role == "chief":
+        trained = f"the workers trained {len(results.rows) - done_before} new trial(s)"
+    else:
+        trained = f"trained {tuner.trained} new trial(s)"
+    print(
+        f"{trained}, reused {done_before}; wrote {out / 'report.md'}, "
+        f"{out / 'results.csv'}, {out / 'curves.csv'}"
+    )
+    for pair, message in results.failures:
+        print(
+            f"{pair.label} seed {pair.seed}: trial failed: {message}", file=sys.stderr
+        )
+    return 1 if results.failures else 0
+
+
+def _completed(oracle, pairs) -> int:
+    from .trials import Pair
+
+    done = {Pair.of(t) for t in oracle.trials.values() if t.status == "COMPLETED"}
+    return sum(pair in done for pair in pairs)
+
+
+def writable_folder(out: Path) -> Path:
+    """``out``, created if needed, after writing and removing a file in it."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise InputError(
+            [
+                f"--out {out}: cannot write there ({exc.strerror or exc}); choose a "
+                "folder you can write"
+            ]
+        ) from None
+    return out
+
+
+def distributed_role() -> str:
+    """``single``, or KerasTuner's distributed mode: ``chief`` or ``worker``."""
+    if ENV_IP not in os.environ:
+        return "single"
+    missing = [name for name in (ENV_PORT, ENV_ID) if not os.environ.get(name)]
+    if missing:
+        raise InputError(
+            [
+                f"{ENV_IP} is set, so this is a distributed run, but {' and '.join(missing)} "
+                f"is not; set {ENV_ID}=chief on one process and a unique {ENV_ID} (e.g. "
+                f"tuner0) on each worker, and the same {ENV_PORT} everywhere"
+            ]
+        )
+    return "chief" if "chief" in os.environ[ENV_ID] else "worker"
+
+
+def check_networks(variants, builder, data) -> None:
+    """Build each variant's network and run it on two training images: a network that
+    cannot take the images fails here, before any training."""
+    from .train import build
+
+    problems = []
+    sample = data.x_train[:2]
+    for variant in variants:
+        try:
+            model, _ = build(variant, 0, builder, data)
+            shape = tuple(model(sample, training=False).shape)
+        except Exception as exc:  # whatever Keras raises: the network cannot be built
+            reason = " ".join(str(exc).strip().splitlines()[:3])
+            problems.append(
+                f"{variant.label}: the network cannot take images of shape "
+                f"{data.input_shape} (from {data.name}): {type(exc).__name__}: {reason}"
+            )
+            continue
+        if shape != (2, data.classes):
+            problems.append(
+                f"{variant.label}: the network's output has shape {shape}; it must be "
+                f"(batch, {data.classes}): one softmax probability per class"
+            )
+    if problems:
+        raise InputError(problems)
+
+
+def fingerprint(options: Options, data, builder, recipe) -> str:
+    """The KerasTuner project's name: it changes with anything that makes earlier
+    trials incomparable (the data, the network, the training and the code of the
+    modules that make them), not with the specs or seeds (each trial records its
+    own)."""
+    from . import data as data_module
+    from . import train as train_module
+    from .models import BUILT_IN, default_placement
+
+    placement = options.placement
+    if options.model in BUILT_IN:
+        placement = placement or default_placement(options.model)
+    function = getattr(builder, "func", builder)
+    code = [data_module, train_module, inspect.getmodule(function)]
+    key = {
+        "data": data.fingerprint,
+        "model": options.model,
+        "placement": placement,
+        "code": [_source_digest(module) for module in code],
+        "recipe": asdict(recipe),
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _source_digest(module) -> str:
+    try:
+        source = inspect.getsource(module)
+    except (OSError, TypeError):  # e.g. a module made at run time
+        source = repr(module)
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def _describe_data(options: Options, data) -> str:
+    h, w, c = data.input_shape
+    return (
+        f"{options.data}: {len(data.x_train)} training / {len(data.x_val)} validation "
+        f"images of {h}×{w}×{c}, {data.classes} classes"
+    )
+
+
+def _describe_model(options: Options) -> str:
+    from .models import BUILT_IN, default_placement
+
+    if options.model not in BUILT_IN:
+        return f"{options.model} (the user's builder places the blocks)"
+    placement = options.placement or default_placement(options.model)
+    where = {
+        "residual": "a block on each residual branch, before the addition (as in CBAM)",
+        "after_conv": "a block after every conv stage",
+    }[placement]
+    return f"{options.model}, {where}"

@@ -1,0 +1,117 @@
+"""compare's data: the built-in cluttered digits and the .npz loader."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from cbamgen.compare.data import digits_task, load_data, load_npz
+from cbamgen.compare.inputs import InputError
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return digits_task()
+
+
+def test_digits_are_deterministic_32x32_images_in_unit_range(digits):
+    again = digits_task()
+    assert np.array_equal(digits.x_train, again.x_train)
+    assert np.array_equal(digits.y_val, again.y_val)
+    assert digits.input_shape == (32, 32, 1)
+    assert digits.x_train.dtype == np.float32
+    assert 0.0 <= digits.x_train.min() and digits.x_train.max() <= 1.0
+    # 1,797 digits, 20% of each class held out; 3 canvases per training digit, 2 per
+    # validation digit.
+    assert len(digits.x_val) == 2 * 359 and len(digits.x_train) == 3 * (1797 - 359)
+    assert sorted(np.unique(digits.y_train)) == list(range(10))
+
+
+def test_every_canvas_holds_its_digit_at_double_size(digits):
+    """Find each validation digit's 16x16 drawing on its canvas: the canvas is at least
+    as bright (strokes keep the brighter pixel, then noise of sigma 0.1) wherever the
+    digit is, at one place."""
+    source = load_digits()
+    glyphs = np.kron(source.images / 16.0, np.ones((2, 2)))
+    for canvas, label in zip(digits.x_val[:5, ..., 0], digits.y_val[:5], strict=True):
+        candidates = glyphs[source.target == label]
+        found = any(
+            np.all(canvas[r : r + 16, c : c + 16] >= np.minimum(glyph, 1.0) - 0.45)
+            and np.abs(canvas[r : r + 16, c : c + 16] - glyph)[glyph > 0.9].mean()
+            < 0.15
+            for glyph in candidates
+            for r in range(17)
+            for c in range(17)
+        )
+        assert found
+
+
+def test_training_and_validation_digits_are_different_drawings(digits):
+    """The split is by digit: no validation canvas repeats a training canvas."""
+    train = {x.tobytes() for x in digits.x_train}
+    assert not any(x.tobytes() in train for x in digits.x_val)
+
+
+def test_npz_images_are_scaled_and_given_a_channel(tmp_path):
+    path = tmp_path / "data.npz"
+    np.savez(
+        path,
+        x_train=np.full((4, 5, 6), 255, np.uint8),
+        y_train=np.array([0, 1, 0, 1]),
+        x_val=np.zeros((2, 5, 6), np.uint8),
+        y_val=np.array([[1], [0]]),
+    )
+    data = load_npz(path)
+    assert data.input_shape == (5, 6, 1) and data.classes == 2
+    assert data.x_train.max() == 1.0 and data.y_val.tolist() == [1, 0]
+
+
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ({"x_train": np.zeros((2, 4, 4))}, "missing array(s) x_val, y_train, y_val"),
+        (
+            {
+                "x_train": np.zeros((3, 4, 4)),
+                "y_train": np.array([0, 1]),
+                "x_val": np.zeros((1, 4, 4)),
+                "y_val": np.array([0]),
+            },
+            "x_train has 3 images but y_train 2 labels",
+        ),
+        (
+            {
+                "x_train": np.zeros((2, 4, 4)),
+                "y_train": np.array([0, 0]),
+                "x_val": np.zeros((1, 4, 4)),
+                "y_val": np.array([0]),
+            },
+            "the training split has 1 class(es)",
+        ),
+        (
+            {
+                "x_train": np.zeros((2, 4, 4)),
+                "y_train": np.array([0, 1]),
+                "x_val": np.zeros((1, 5, 5)),
+                "y_val": np.array([0]),
+            },
+            "both splits need the same image shape",
+        ),
+    ],
+)
+def test_bad_npz_files_are_explained(tmp_path, arrays, message):
+    path = tmp_path / "bad.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(InputError) as error:
+        load_npz(path)
+    assert message in error.value.messages[0]
+
+
+def test_an_unknown_data_source_says_what_is_accepted():
+    with pytest.raises(InputError) as error:
+        load_data("mnist")
+    assert (
+        "--data mnist: not found; give 'digits', an .npz file"
+        in error.value.messages[0]
+    )
