@@ -215,8 +215,8 @@ def _excite(branch: ChannelBranch, d, weights: Weights):
     return _dense(d, weights, "channel_out")
 
 
-def channel_attention(branch: ChannelBranch, x, weights: Weights):
-    """x (B, H, W, C) -> x * a, a (B, C) from pooled descriptors."""
+def channel_gate(branch: ChannelBranch, x, weights: Weights):
+    """x (B, H, W, C) -> a (B, C), from pooled descriptors."""
     b, h, w, c = x.shape
     regions = x.reshape(b, h * w, c)
     descriptors = [
@@ -234,13 +234,12 @@ def channel_attention(branch: ChannelBranch, x, weights: Weights):
         logits = sum(_excite(branch, d, weights) for d in descriptors)
     else:
         logits = _excite(branch, np.concatenate(descriptors, axis=-1), weights)
-    gate = GATES[branch.gate](logits)
-    return x * gate[:, None, None, :]
+    return GATES[branch.gate](logits)
 
 
-def spatial_attention(branch: SpatialBranch, x, weights: Weights):
-    """x (B, H, W, C) -> x * s, s (B, H, W, 1) from maps pooled across channels (one
-    per pool) or, for window pools, over each channel's neighbourhoods (C per pool)."""
+def spatial_gate(branch: SpatialBranch, x, weights: Weights):
+    """x (B, H, W, C) -> s (B, H, W), from maps pooled across channels (one per pool)
+    or, for window pools, over each channel's neighbourhoods (C per pool)."""
     maps = []
     for index, spec_pool in enumerate(branch.pools):
         name = f"spatial_pool{index}"
@@ -260,7 +259,7 @@ def spatial_attention(branch: SpatialBranch, x, weights: Weights):
         variance = weights["spatial_norm/moving_variance"]
         z = (z - mean) / np.sqrt(variance + branch.norm_epsilon)
         z = z * weights["spatial_norm/gamma"] + weights["spatial_norm/beta"]
-    return x * GATES[branch.gate](z)
+    return GATES[branch.gate](z)[..., 0]
 
 
 # --------------------------------------------------------------------------- block
@@ -277,24 +276,44 @@ def forward(spec: Spec, weights: Weights, x: np.ndarray) -> np.ndarray:
     return forward_nhwc(spec, weights, x)
 
 
+def gates_nhwc(spec: Spec, weights: Weights, x: np.ndarray) -> dict[str, np.ndarray]:
+    """The gates the block multiplies by: "channel" (B, C), "spatial" (B, H, W). In
+    sequential fusion the spatial gate sees x * a; spatial first, the reverse."""
+    c = (lambda t: channel_gate(spec.channel, t, weights)) if spec.channel else None
+    s = (lambda t: spatial_gate(spec.spatial, t, weights)) if spec.spatial else None
+    if c and s and spec.fusion == "sequential":
+        a = c(x)
+        return {"channel": a, "spatial": s(x * a[:, None, None, :])}
+    if c and s and spec.fusion == "spatial_first":
+        gate = s(x)
+        return {"channel": c(x * gate[..., None]), "spatial": gate}
+    return {**({"channel": c(x)} if c else {}), **({"spatial": s(x)} if s else {})}
+
+
+def gates(spec: Spec, weights: Weights, x: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`gates_nhwc` for an input in the spec's layout (float64)."""
+    weights = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+    x = np.asarray(x, dtype=np.float64)
+    if spec.data_format == "channels_first":
+        x = x.transpose(0, 2, 3, 1)
+    return gates_nhwc(spec, weights, x)
+
+
 def forward_nhwc(spec: Spec, weights: Weights, x: np.ndarray) -> np.ndarray:
-    def c(t):
-        return channel_attention(spec.channel, t, weights)
-
-    def s(t):
-        return spatial_attention(spec.spatial, t, weights)
-
-    if spec.channel is None:
-        y = s(x)
-    elif spec.spatial is None:
-        y = c(x)
+    g = gates_nhwc(spec, weights, x)
+    a = g["channel"][:, None, None, :] if "channel" in g else None
+    s = g["spatial"][..., None] if "spatial" in g else None
+    if a is None:
+        y = x * s
+    elif s is None:
+        y = x * a
     else:
         y = {
-            "sequential": lambda: s(c(x)),
-            "spatial_first": lambda: c(s(x)),
-            "add": lambda: c(x) + s(x),
-            "multiply": lambda: c(x) * s(x),
-            "mean": lambda: (c(x) + s(x)) / 2.0,
+            "sequential": lambda: x * a * s,
+            "spatial_first": lambda: x * s * a,
+            "add": lambda: x * a + x * s,
+            "multiply": lambda: (x * a) * (x * s),
+            "mean": lambda: (x * a + x * s) / 2.0,
         }[spec.fusion]()
     if spec.gamma_mode == "blend":
         gamma = float(weights["gamma"])

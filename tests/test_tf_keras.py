@@ -109,6 +109,7 @@ def cases(folder: Path) -> list[dict]:
             folder / f"{stem}.npz",
             x=x,
             expected=reference.forward(spec, weights, x),
+            **{f"g/{k}": v for k, v in reference.gates(spec, weights, x).items()},
             **{f"w/{k}": v for k, v in weights.items()},
         )
         written.append(

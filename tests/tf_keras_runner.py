@@ -58,6 +58,13 @@ def run_case(folder, case):
             / (np.abs(data["expected"]) + np.abs(x) + 1e-30)
         )
     )
+    scored, scores = layer(x, training=False, return_attention_scores=True)
+    gates = {k[2:]: data[k] for k in data.files if k.startswith("g/")}
+    scores_ok = sorted(scores) == sorted(gates) and np.array_equal(scored.numpy(), y)
+    for name, gate in gates.items():
+        scores_ok = scores_ok and bool(
+            np.allclose(scores[name].numpy(), gate, rtol=1e-5, atol=1e-6)
+        )
     inputs = keras.Input(x.shape[1:])
     model = keras.Model(inputs, layer(inputs))
     path = os.path.join(folder, case["stem"] + ".h5")
@@ -72,7 +79,12 @@ def run_case(folder, case):
     sampled = layer(x, training=True).numpy()
     result = {
         "stem": case["stem"],
-        "ok": error <= 1e-5 and same and trained and bool(np.all(np.isfinite(sampled))),
+        "ok": error <= 1e-5
+        and same
+        and trained
+        and scores_ok
+        and bool(np.all(np.isfinite(sampled))),
+        "scores": scores_ok,
         "error": error,
         "h5_round_trip": same,
         "fit_step": trained,

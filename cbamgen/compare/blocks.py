@@ -54,7 +54,7 @@ def baseline() -> Variant:
 def load_variants(paths: list[Path]) -> list[Variant]:
     """The baseline, then each spec, rendered for Keras 3, channels last (the networks'
     layout); every bad spec is reported at once."""
-    from ..cli import display_path
+    from ..regenerate import display_path
     from ..loader import load_spec
     from ..render import render_source
 

@@ -85,6 +85,8 @@ def run(options: Options) -> int:
     variants = load_variants(options.specs)
     out = writable_folder(options.out)
     role = distributed_role()
+    # TensorFlow's start-up chatter (CPU features, oneDNN) is not the user's business.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from .data import load_data
     from .models import get_builder
