@@ -45,3 +45,20 @@ class HandWrittenCBAM(keras.layers.Layer):
         self.mlp_hidden.kernel.assign(named["channel_hidden/kernel"])
         self.mlp_out.kernel.assign(named["channel_out/kernel"])
         self.conv.kernel.assign(named["spatial_conv/kernel"])
+
+
+class HandWrittenWindowBlock(keras.layers.Layer):
+    """Spatial attention over windows, as a user writes it with Keras's own pooling
+    layer: pool each channel over its 3x3 neighbourhood (stride 1, 'same'; padding
+    cells excluded), a 7x7 conv to one map, sigmoid, multiply."""
+
+    def __init__(self, pooling=keras.layers.AveragePooling2D, window=3, **kwargs):
+        super().__init__(**kwargs)
+        self.pool = pooling(window, strides=1, padding="same")
+        self.conv = keras.layers.Conv2D(1, 7, padding="same", activation="sigmoid")
+
+    def build(self, input_shape):
+        self.conv.build(input_shape)
+
+    def call(self, x, training=None):
+        return x * self.conv(self.pool(x))

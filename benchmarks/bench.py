@@ -3,12 +3,10 @@
     python benchmarks/bench.py            # full run, writes benchmarks/RESULTS.md
     python benchmarks/bench.py --smoke    # tiny shapes, one repeat (CI)
 
-Every number is a median over repeats taken after warm-up; candidates of one
-comparison are timed in turns, and the order rotates from one repeat to the next
-(A B C, B C A, C A B, ...): whatever runs right after a large op (the 3x3 conv evicts
-the caches) is slower, and no candidate may always be the one. The conv3x3 is timed in
-its own comparison with the generated block, so it cannot slow the CBAM pair. Timing on
-a shared machine is noisy: the tables report ratios, and tests never assert on them.
+Timing is cbamgen.timing's (the code `cbamgen bench` uses): medians after warm-up,
+candidates timed in turns in a rotating order. The conv3x3 is timed in its own
+comparison with the generated block, so it cannot slow the CBAM pair. Timing on a
+shared machine is noisy: the tables report ratios, and tests never assert on them.
 """
 
 from __future__ import annotations
@@ -36,54 +34,11 @@ from baseline import HandWrittenCBAM  # noqa: E402
 from cbamgen.catalogue import POOLS  # noqa: E402
 from cbamgen.loader import load_spec, load_spec_bytes  # noqa: E402
 from cbamgen.render import render_source  # noqa: E402
+from cbamgen.timing import compiled, forward_fn, side_by_side, train_fn  # noqa: E402
 from cbamgen.verify import import_source  # noqa: E402
 
 FULL_SHAPES = [(32, 56, 56, 64), (8, 14, 14, 1024)]
 SMOKE_SHAPES = [(2, 8, 8, 16)]
-
-
-# --------------------------------------------------------------------- timing
-
-
-def compiled(fn, xla: bool):
-    return tf.function(fn, jit_compile=xla, reduce_retracing=True)
-
-
-def forward_fn(layer, training=False):
-    def run(x):
-        return tf.reduce_sum(layer(x, training=training))
-
-    return run
-
-
-def train_fn(layer, training=True):
-    def run(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = tf.reduce_sum(layer(x, training=training))
-        grads = tape.gradient(loss, [x, *layer.trainable_weights])
-        return loss + tf.add_n([tf.reduce_sum(g) for g in grads])
-
-    return run
-
-
-def side_by_side(candidates: dict, x, repeats: int, number: int) -> dict[str, float]:
-    """Median ms per call of each candidate, timed in turns."""
-    for fn in candidates.values():
-        fn(x).numpy()  # trace, compile, warm up
-        fn(x).numpy()
-    samples: dict[str, list[float]] = {name: [] for name in candidates}
-    names = list(candidates)
-    for repeat in range(repeats):
-        shift = repeat % len(names)
-        for name in names[shift:] + names[:shift]:
-            fn = candidates[name]
-            start = time.perf_counter()
-            for _ in range(number):
-                result = fn(x)
-            result.numpy()
-            samples[name].append((time.perf_counter() - start) * 1000 / number)
-    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 # ------------------------------------------------------------------ scenarios

@@ -135,7 +135,8 @@ class LpPool(Pool):
         return "lp_sum" if self.normalize == "sum" else "lp"
 
     def calls(self, region: str) -> tuple[str, ...]:
-        return ("_window_max", "_window_views") if region == "window" else ()
+        window = ("_window_max", "_window_views", "_window_mean", "_window_count")
+        return window if region == "window" else ()
 
     def describe(self) -> str:
         return f"({self.normalize} |x_i|^p)^(1/p)"
@@ -176,7 +177,8 @@ class LsePool(Pool):
         return "lse_sum" if self.normalize == "sum" else "lse"
 
     def calls(self, region: str) -> tuple[str, ...]:
-        return ("_window_max", "_window_views") if region == "window" else ()
+        window = ("_window_max", "_window_views", "_window_mean", "_window_count")
+        return window if region == "window" else ()
 
     def describe(self) -> str:
         return f"(1/r) log({self.normalize} exp(r x_i))"
@@ -216,9 +218,15 @@ class StochasticPool(Pool):
         return name.replace("_pool", "_map_pool") if fast_map else name
 
     def calls(self, region: str) -> tuple[str, ...]:
+        if region == "window" and self.weights == "softmax":
+            return (
+                "_window_softmax_mean",
+                "_window_max",
+                "_window_views",
+                "_sample_views",
+            )
         if region == "window":
-            weights = "_window_max" if self.weights == "softmax" else "_window_mean"
-            return (weights, "_window_views", "_sample_views")
+            return ("_window_mean", "_window_views", "_sample_views")
         if self.sampler == "simple":
             return ("_sample_simply",)
         split = ("_split_axis",) if region == "across" else ()
@@ -252,7 +260,8 @@ class GemPool(Pool):
         return ("p",) if self.trainable else ()
 
     def calls(self, region: str) -> tuple[str, ...]:
-        return ("_window_max", "_window_views") if region == "window" else ()
+        window = ("_window_max", "_window_views", "_window_mean", "_window_count")
+        return window if region == "window" else ()
 
     def describe(self) -> str:
         learnable = ", p learnable" if self.trainable else ""
@@ -299,7 +308,7 @@ class SoftPool(Pool):
         return "soft"
 
     def calls(self, region: str) -> tuple[str, ...]:
-        return ("_window_max", "_window_views") if region == "window" else ()
+        return ("_window_softmax_mean",) if region == "window" else ()
 
     def describe(self) -> str:
         return "sum softmax(x)_i x_i"

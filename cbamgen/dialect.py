@@ -37,10 +37,20 @@ _TF_SPELLING = {
     "bitwise_xor": "tf.bitwise.bitwise_xor",
     "right_shift": "tf.bitwise.right_shift",
     "all": "tf.reduce_all",
+    "any": "tf.reduce_any",
     "cond": "tf.cond",
     "shape": "_shape",  # static sizes where known, like ops.shape (see the dialect)
 }
-_MORE = ("bitwise_and", "bitwise_xor", "right_shift", "all", "cond", "shape")
+_MORE = (
+    "bitwise_and",
+    "bitwise_xor",
+    "right_shift",
+    "all",
+    "any",
+    "logical_and",
+    "cond",
+    "shape",
+)
 
 
 @dataclass(frozen=True)

@@ -452,6 +452,12 @@ _SHARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "_window_mean": ("helpers/window.py.j2", "mean", ()),
     "_window_max": ("helpers/window.py.j2", "max", ()),
     "_window_views": ("helpers/window.py.j2", "views", ()),
+    "_window_count": ("helpers/window.py.j2", "count", ("_window_views",)),
+    "_window_softmax_mean": (
+        "helpers/window.py.j2",
+        "softmax_mean",
+        ("_window_mean", "_window_max", "_window_views"),
+    ),
     "_split_axis": ("helpers/sampling.py.j2", "split_axis", ()),
     "_sample_2d": ("helpers/sampling.py.j2", "sample_2d", ("_gather", "_uniform")),
     "_sample_views": ("helpers/sampling.py.j2", "sample_views", ("_uniform",)),

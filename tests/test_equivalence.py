@@ -54,8 +54,11 @@ def import_generated(path: Path):
     return module
 
 
-def assert_matches_reference(spec: Spec, layer, shape, rng: np.random.Generator):
-    x = rng.normal(0.0, 2.0, size=shape).astype(np.float32)
+def assert_matches_reference(
+    spec: Spec, layer, shape, rng: np.random.Generator, x: np.ndarray | None = None
+):
+    if x is None:
+        x = rng.normal(0.0, 2.0, size=shape).astype(np.float32)
     layer.build(shape)
     weights = randomize_weights(layer, rng)
     y = np.asarray(layer(x, training=False))
@@ -97,3 +100,31 @@ def load_spec_text(spec_dict):
     from .support import spec_from_yaml
 
     return spec_from_yaml(yaml.safe_dump(spec_dict))
+
+
+FAR_APART = """
+cbamgen: 1
+name: FarApart
+data_format: {data_format}
+spatial:
+  pools: [{{type: lse, r: 10, window: 3}}, {{type: lse, normalize: sum, window: 5}},
+          {{type: softpool, window: 3}}, {{type: lp, p: 60, window: 3}},
+          {{type: lp, p: 60, normalize: sum, window: 3}},
+          {{type: gem, p: 40, trainable: false, window: 3}},
+          {{type: stochastic, weights: softmax, window: 3}}]
+"""
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_windows_far_below_the_maps_maximum_are_still_exact(data_format):
+    """Window pools shift (or scale) by the map's maximum so that they can use average
+    pooling; a window whose values lie so far below it that its exp()s or powers
+    underflow is computed with its own maximum instead. Here most windows do."""
+    spec = load_spec_text(yaml.safe_load(FAR_APART.format(data_format=data_format)))
+    rng = np.random.default_rng(5)
+    x = rng.normal(-150.0, 30.0, size=(2, 9, 8, 4)).astype(np.float32)
+    x[:, 0, 0, :] = 120.0  # each map's maximum, far above the rest
+    x[:, 5:, 4:, :] = np.abs(x[:, 5:, 4:, :]) * 1e-3  # small positive values
+    if data_format == "channels_first":
+        x = x.transpose(0, 3, 1, 2).copy()
+    assert_matches_reference(spec, layer_for(spec), x.shape, rng, x=x)
