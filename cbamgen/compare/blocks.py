@@ -54,8 +54,8 @@ def baseline() -> Variant:
 def load_variants(paths: list[Path]) -> list[Variant]:
     """The baseline, then each spec, rendered for Keras 3, channels last (the networks'
     layout); every bad spec is reported at once."""
-    from ..regenerate import display_path
     from ..loader import load_spec
+    from ..regenerate import display_path
     from ..render import render_source
 
     variants, reports = [baseline()], []
