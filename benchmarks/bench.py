@@ -12,6 +12,7 @@ shared machine is noisy: the tables report ratios, and tests never assert on the
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from baseline import HandWrittenCBAM  # noqa: E402
+from baseline import HandWrittenCBAM, HandWrittenWindowBlock  # noqa: E402
 
 from cbamgen.catalogue import POOLS  # noqa: E402
 from cbamgen.loader import load_spec, load_spec_bytes  # noqa: E402
@@ -39,6 +40,12 @@ from cbamgen.verify import import_source  # noqa: E402
 
 FULL_SHAPES = [(32, 56, 56, 64), (8, 14, 14, 1024)]
 SMOKE_SHAPES = [(2, 8, 8, 16)]
+WINDOW_SHAPE, NEWCBAM_SHAPE = (16, 32, 32, 32), (16, 32, 32, 64)
+#: Window pools timed (each in a spatial-only block: pool over 3x3 windows, 7x7 conv).
+WINDOW_POOLS = {
+    **{kind: f"{{type: {kind}, window: 3}}" for kind in POOLS},
+    "stochastic (softmax)": "{type: stochastic, weights: softmax, window: 3}",
+}
 
 
 # ------------------------------------------------------------------ scenarios
@@ -108,8 +115,15 @@ PARAMETERS = {
 }
 
 
+SIMPLE = "stochastic (sampler: simple)"
+
+
+def pool_label(pool) -> str:
+    return SIMPLE if getattr(pool, "sampler", "") == "simple" else pool.kind
+
+
 def pools_vs_avg(shape, repeats, number):
-    kinds = ", ".join(POOLS)
+    kinds = ", ".join([*POOLS, "{type: stochastic, sampler: simple}"])
     text = (
         f"cbamgen: 1\nname: AllPools\nchannel: {{pools: [{kinds}]}}\n"
         f"spatial: {{pools: [{kinds}]}}\n"
@@ -137,7 +151,7 @@ def pools_vs_avg(shape, repeats, number):
                     def run(t, helper=helper, extra=extra, axis=axis):
                         return tf.reduce_sum(helper(t, axis=axis, **extra))
 
-                    candidates[pool.kind] = compiled(run, xla)
+                    candidates[pool_label(pool)] = compiled(run, xla)
                 times = side_by_side(candidates, tensor, repeats, number)
                 results[
                     (
@@ -147,6 +161,66 @@ def pools_vs_avg(shape, repeats, number):
                     )
                 ] = times
     return results
+
+
+def window_block(pool: str):
+    text = f"cbamgen: 1\nname: W\nspatial: {{pools: [{pool}], kernel_size: 7}}\n"
+    spec = load_spec_bytes(text.encode(), "w.yaml")
+    cls = import_source(render_source(spec, "w.yaml"), "window").W
+    return cls(seed=0) if "stochastic" in pool else cls()
+
+
+def windows_vs_handwritten(shape, repeats, number, names):
+    """Forward+backward (training mode) of each window pool's spatial-only block, and of
+    the same block written by hand with Keras's AveragePooling2D / MaxPooling2D."""
+    x = tf.constant(np.random.default_rng(2).normal(size=shape), tf.float32)
+    results = {}
+    for xla in (False, True):
+        candidates = {
+            "hand-written avg": compiled(train_fn(HandWrittenWindowBlock()), xla),
+            "hand-written max": compiled(
+                train_fn(HandWrittenWindowBlock(keras.layers.MaxPooling2D)), xla
+            ),
+        }
+        for name in names:
+            candidates[name] = compiled(train_fn(window_block(WINDOW_POOLS[name])), xla)
+        results["XLA" if xla else "graph"] = side_by_side(
+            candidates, x, repeats, number
+        )
+    return results
+
+
+def newcbam_vs_cbam(shape, repeats, number):
+    """The question's NewCBAM (3x3 window pools) against the bundled CBAM."""
+    x = tf.constant(np.random.default_rng(3).normal(size=shape), tf.float32)
+    rows = {}
+    for mode, make in (("forward", forward_fn), ("forward+backward", train_fn)):
+        for xla in (False, True):
+            candidates = {
+                "CBAM": compiled(make(generated_layer("specs/cbam.yaml")), xla),
+                "NewCBAM": compiled(
+                    make(generated_layer("specs/seed_new_cbam.yaml", seed=0)), xla
+                ),
+            }
+            rows[(mode, "XLA" if xla else "graph")] = side_by_side(
+                candidates, x, 2 * repeats, number
+            )
+    return rows
+
+
+def tf_keras_windows(smoke: bool) -> dict:
+    """The tf_keras target's window blocks against hand-written tf.keras blocks, timed
+    in a process of its own on tf-keras (TF_USE_LEGACY_KERAS=1)."""
+    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    script = ROOT / "benchmarks" / "tf_keras_windows.py"
+    result = subprocess.run(
+        [sys.executable, str(script), *(["--smoke"] if smoke else [])],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(result.stdout.splitlines()[-1])
 
 
 def command_wall_times(repeats):
@@ -195,7 +269,32 @@ def machine() -> str:
     )
 
 
-def report(cbam_rows, pool_results, pool_shape, walls, smoke: bool) -> str:
+def window_table(results: dict, title: str, names) -> list[str]:
+    modes = list(results)
+    out = [
+        "",
+        f"### {title}",
+        "",
+        "Forward+backward, training mode; each generated block against the same block "
+        'written by hand with `AveragePooling2D(3, strides=1, padding="same")` '
+        "(`max`: with `MaxPooling2D`).",
+        "",
+        "| window pool | " + " | ".join(f"{m} ms | {m} ratio" for m in modes) + " |",
+        "|---" * (2 * len(modes) + 1) + "|",
+    ]
+    for name in ["hand-written avg", "hand-written max", *names]:
+        cells = []
+        for mode in modes:
+            times = results[mode]
+            base = times["hand-written max" if name == "max" else "hand-written avg"]
+            cells.append(f"{times[name]:.2f} | **{times[name] / base:.2f}x**")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return out
+
+
+def report(
+    cbam_rows, pool_results, pool_shape, walls, smoke: bool, windows, newcbam, tfk
+) -> str:
     out = [f"Machine: {machine()}.", ""]
     if smoke:
         out += [
@@ -227,16 +326,37 @@ def report(cbam_rows, pool_results, pool_shape, walls, smoke: bool) -> str:
         "| pool | " + " | ".join(" ".join(c) for c in columns) + " |",
         "|---" * (len(columns) + 1) + "|",
     ]
-    for kind in POOLS:
+    for kind in [*POOLS, SIMPLE]:
         cells = [
             f"{pool_results[c][kind] / pool_results[c]['avg']:.2f}x" for c in columns
         ]
-        out.append(f"| `{kind}` | " + " | ".join(cells) + " |")
+        shown = f"`{kind}`" if kind in POOLS else "`stochastic`, `sampler: simple`"
+        out.append(f"| {shown} | " + " | ".join(cells) + " |")
     out.append(
         "| (avg, ms) | "
         + " | ".join(f"{pool_results[c]['avg']:.2f}" for c in columns)
         + " |"
     )
+    names = [n for n in WINDOW_POOLS if n in windows["graph"]]
+    out += window_table(windows, f"Window pools, keras3, {WINDOW_SHAPE}", names)
+    out += window_table(
+        {m: tfk[m] for m in ("graph", "XLA")},
+        f"Window pools, tf_keras on TensorFlow {tfk['version']['tensorflow']}'s "
+        f"tf-keras, {WINDOW_SHAPE}",
+        [n for n in POOLS if n in tfk["graph"]],
+    )
+    out += [
+        "",
+        f"### The question's NewCBAM (3x3 window pools) against CBAM, {NEWCBAM_SHAPE}",
+        "",
+        "| pass | mode | CBAM ms | NewCBAM ms | NewCBAM / CBAM |",
+        "|---|---|---|---|---|",
+    ]
+    for (mode, compile_mode), t in newcbam.items():
+        out.append(
+            f"| {mode} | {compile_mode} | {t['CBAM']:.2f} | {t['NewCBAM']:.2f} | "
+            f"**{t['NewCBAM'] / t['CBAM']:.2f}x** |"
+        )
     out += [
         "",
         "### Commands (whole process, wall time)",
@@ -258,8 +378,18 @@ def main(argv=None) -> int:
     repeats, number = (1, 1) if args.smoke else (args.repeats, 5)
     cbam_rows = cbam_vs_handwritten(shapes, repeats, number)
     pool_results = pools_vs_avg(shapes[0], repeats, number)
+    window_shape = shapes[0] if args.smoke else WINDOW_SHAPE
+    # The smoke run checks the code of each table, with a few pools.
+    names = ["max", "stochastic (softmax)"] if args.smoke else list(WINDOW_POOLS)
+    windows = windows_vs_handwritten(window_shape, repeats, number, names)
+    newcbam = newcbam_vs_cbam(
+        shapes[0] if args.smoke else NEWCBAM_SHAPE, repeats, number
+    )
+    tfk = tf_keras_windows(args.smoke)
     walls = command_wall_times(1 if args.smoke else 5)
-    text = report(cbam_rows, pool_results, shapes[0], walls, args.smoke)
+    text = report(
+        cbam_rows, pool_results, shapes[0], walls, args.smoke, windows, newcbam, tfk
+    )
     print(text)
     args.out.write_text(text)
     return 0

@@ -223,10 +223,10 @@ class StochasticPool(Pool):
                 "_window_softmax_mean",
                 "_window_max",
                 "_window_views",
-                "_sample_views",
+                "_sample_window",
             )
         if region == "window":
-            return ("_window_mean", "_window_views", "_sample_views")
+            return ("_window_mean", "_window_views", "_sample_window")
         if self.sampler == "simple":
             return ("_sample_simply",)
         split = ("_split_axis",) if region == "across" else ()

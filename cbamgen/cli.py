@@ -231,6 +231,27 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return OK
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import DEFAULT_SHAPE, parse_shape
+
+    specs = [(display_path(p), load_or_fail(p)) for p in args.specs]
+    try:
+        shape = parse_shape(args.shape) if args.shape else DEFAULT_SHAPE
+    except ValueError as exc:
+        raise Failure([f"cbamgen bench: {exc}"]) from None
+    from .bench import as_json, bench, table
+
+    try:
+        rows = bench(specs, shape, args.xla)
+    except RuntimeError as exc:
+        raise Failure([f"cbamgen bench: {exc}"]) from None
+    if args.json:
+        print(json.dumps({"shape": shape, "xla": args.xla, "rows": as_json(rows)}))
+    else:
+        sys.stdout.write(table(rows, shape, args.xla))
+    return OK
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     # Only this command needs Keras, KerasTuner, matplotlib, scikit-learn and tqdm.
     try:
@@ -362,6 +383,19 @@ def parser() -> argparse.ArgumentParser:
     )
     pools.add_argument("--markdown", action="store_true", help="as the docs' table")
     command("schema", _cmd_schema, "print the spec language's JSON Schema", specs=None)
+    bench = command(
+        "bench",
+        _cmd_bench,
+        "time each spec's block (forward, forward+backward) against a 3x3 conv and "
+        "the bundled CBAM, side by side (imports Keras)",
+    )
+    bench.add_argument(
+        "--shape",
+        metavar="B,H,W,C",
+        help="input shape, channels last (default: 16,32,32,64)",
+    )
+    bench.add_argument("--xla", action="store_true", help="compile with XLA")
+    bench.add_argument("--json", action="store_true", help="print JSON, not a table")
     compare = command(
         "compare",
         _cmd_compare,

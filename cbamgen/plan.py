@@ -460,7 +460,7 @@ _SHARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     ),
     "_split_axis": ("helpers/sampling.py.j2", "split_axis", ()),
     "_sample_2d": ("helpers/sampling.py.j2", "sample_2d", ("_gather", "_uniform")),
-    "_sample_views": ("helpers/sampling.py.j2", "sample_views", ("_uniform",)),
+    "_sample_window": ("helpers/sampling.py.j2", "sample_window", ("_uniform",)),
     "_sample_simply": ("helpers/sampling.py.j2", "sample_simply", ()),
     "_gather": ("helpers/sampling.py.j2", "gather", ()),
     "_uniform": ("helpers/sampling.py.j2", "uniform", ("_hash",)),
@@ -469,7 +469,14 @@ _SHARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
 #: Helpers that use the math module.
 _MATH = {"_split_axis", "_sample_2d"}
 #: Helpers that read shapes: the tf_keras dialect gives them a _shape helper.
-_SHAPES = {"_sample_2d", "_uniform", "_sample_simply", "_split_axis", "_window_views"}
+_SHAPES = {
+    "_sample_2d",
+    "_uniform",
+    "_sample_simply",
+    "_split_axis",
+    "_window_views",
+    "_sample_window",
+}
 
 
 def _shared_helpers(calls: set[str], dialect: Dialect, rows: set[str]) -> list[Helper]:

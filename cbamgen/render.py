@@ -32,14 +32,23 @@ class RenderError(Exception):
     """A template produced invalid Python: a bug in cbamgen, never in the user's spec."""
 
 
-def templates_dir() -> Path:
-    """Templates ship inside the wheel (``cbamgen/templates``); in a checkout they sit at
-    the repository root next to the package."""
+def _shipped(folder: str, probe: str) -> Path:
+    """A folder shipped inside the wheel (``cbamgen/<folder>``); in a checkout it sits
+    at the repository root, next to the package."""
     package = Path(__file__).resolve().parent
-    for candidate in (package / "templates", package.parent / "templates"):
-        if (candidate / "module.py.j2").is_file():
+    for candidate in (package / folder, package.parent / folder):
+        if (candidate / probe).is_file():
             return candidate
-    raise RenderError(f"cbamgen's templates are missing (looked in {package})")
+    raise RenderError(f"cbamgen's {folder} are missing (looked in {package})")
+
+
+def templates_dir() -> Path:
+    return _shipped("templates", "module.py.j2")
+
+
+def specs_dir() -> Path:
+    """The bundled specs (``cbamgen bench`` compares with specs/cbam.yaml)."""
+    return _shipped("specs", "cbam.yaml")
 
 
 @cache

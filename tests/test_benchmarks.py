@@ -30,7 +30,11 @@ def test_benchmark_smoke_run_prints_every_table(tmp_path):
         "Generated CBAM vs hand-written",
         "Each pool relative to `avg`",
         "Commands (whole process",
+        "Window pools, keras3",
+        "Window pools, tf_keras",
+        "NewCBAM (3x3 window pools) against CBAM",
     ):
         assert heading in text
     assert text in result.stdout
     assert "| `stochastic` |" in text and "cbamgen --help" in text
+    assert "| stochastic (softmax) |" in text and "`sampler: simple`" in text

@@ -229,7 +229,8 @@ os.chdir(sys.argv[1])
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     for argv in (["render", "specs/cbam.yaml"], ["check"], ["validate", "specs/cbam.yaml"],
                  ["new", "fresh"], ["pools"], ["schema"], ["render", "--diff",
-                 "specs/eca.yaml"], ["--help"], ["--version"], ["compare", "--help"]):
+                 "specs/eca.yaml"], ["--help"], ["--version"], ["compare", "--help"],
+                 ["bench", "--help"], ["bench", "--shape", "1,2", "specs/cbam.yaml"]):
         try:
             main(argv)
         except SystemExit:
@@ -241,7 +242,7 @@ print(heavy)
 """
 
 
-def test_only_verify_and_compare_import_an_ml_framework_or_plotting(project):
+def test_only_verify_compare_and_bench_import_an_ml_framework_or_plotting(project):
     result = subprocess.run(
         [sys.executable, "-c", LIGHT_COMMANDS, str(project)],
         capture_output=True,
@@ -250,3 +251,31 @@ def test_only_verify_and_compare_import_an_ml_framework_or_plotting(project):
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_bench_times_a_block_against_a_conv_and_cbam(capsys):
+    argv = ["bench", "specs/eca.yaml", "--shape", "2,8,8,16", "--json"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["shape"] == [2, 8, 8, 16] and result["xla"] is False
+    rows = {row["block"]: row for row in result["rows"]}
+    assert list(rows) == ["CBAM (bundled)", "specs/eca.yaml", "conv3x3"]
+    assert rows["specs/eca.yaml"]["params"] == 3  # ECA's kernel for 16 channels
+    assert rows["conv3x3"]["params"] == 3 * 3 * 16 * 16 + 16
+    assert rows["CBAM (bundled)"]["train_per_cbam"] == 1.0
+    assert rows["conv3x3"]["forward_per_conv3x3"] == 1.0
+    for row in rows.values():
+        assert row["forward_ms"] > 0 and row["train_ms"] > 0
+    assert main(["bench", "specs/eca.yaml", "--shape", "2,8,8,16"]) == 0
+    table = capsys.readouterr().out
+    assert "| specs/eca.yaml | 3 |" in table and "/ conv3x3 (fwd, fwd+bwd)" in table
+
+
+def test_bench_refuses_a_bad_shape_and_a_bad_spec(project, capsys):
+    assert main(["bench", "--shape", "2,8,8", "specs/cbam.yaml"]) == 2
+    assert "give batch,height,width,channels as four positive integers" in (
+        capsys.readouterr().err
+    )
+    (project / "specs" / "bad.yaml").write_text("cbamgen: 1\nname: b\nchannel: {}\n")
+    assert main(["bench", "specs/bad.yaml"]) == 2
+    assert "specs/bad.yaml:2:7: name:" in capsys.readouterr().err

@@ -314,16 +314,15 @@ def test_hashed_uniforms_are_uniform_reproducible_and_fresh_per_call(module):
 def test_uniforms_hash_each_coordinate_so_no_position_wraps(module, monkeypatch):
     """Flat int32 positions wrapped past 2**31 elements, repeating uniforms. Each axis's
     coordinate is hashed in turn instead: u[i, j, k] = top 24 bits of
-    H(H(H(H(key0 ^ i) ^ j) ^ k) ^ key1), H the lowbias32 hash, whatever the size."""
+    H(H(H(H(key0 ^ H(key1)) ^ i) ^ j) ^ k), H the lowbias32 hash, whatever the size."""
     keys = np.array([0x1234567, 0x7654321], np.int32)
     monkeypatch.setattr(keras.random, "randint", lambda *a, **k: keys)
     like = np.zeros((3, 4, 5), np.float32)
     got = np.asarray(module._uniform(like, None))
     expected = np.empty(like.shape)
     for i, j, k in np.ndindex(*like.shape):
-        bits = int(keys[0])
+        bits = lowbias32(int(keys[0]) ^ lowbias32(int(keys[1])))
         for coordinate in (i, j, k):
             bits = lowbias32(bits ^ coordinate)
-        bits = lowbias32(bits ^ int(keys[1]))
         expected[i, j, k] = ((bits >> 8) & 0xFFFFFF) * 2.0**-24
     np.testing.assert_array_equal(got, expected)

@@ -1,0 +1,149 @@
+"""``cbamgen bench``: what a block costs, before training with it.
+
+Per spec: the parameters, and the milliseconds of a forward pass (inference) and of a
+forward and backward pass (training mode), each also as a ratio to a 3x3 convolution
+with as many filters as channels and to the bundled CBAM (specs/cbam.yaml), all timed
+side by side in one process by :mod:`cbamgen.timing` (the benchmarks' code). Like
+``verify``, this is the only command path that imports Keras.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from dataclasses import asdict, dataclass
+
+from .spec import Spec
+
+DEFAULT_SHAPE = (16, 32, 32, 64)
+CONV = "conv3x3"
+CBAM = "CBAM (bundled)"
+
+
+@dataclass(frozen=True)
+class Row:
+    block: str
+    params: int
+    forward_ms: float
+    train_ms: float
+    forward_per_conv3x3: float
+    train_per_conv3x3: float
+    forward_per_cbam: float
+    train_per_cbam: float
+
+
+def parse_shape(text: str) -> tuple[int, int, int, int]:
+    """``"16,32,32,64"`` -> (16, 32, 32, 64); ValueError with the fix otherwise."""
+    try:
+        shape = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) != 4 or min(shape) < 1:
+        raise ValueError(
+            f"--shape {text!r}: give batch,height,width,channels as four positive "
+            "integers, e.g. --shape 16,32,32,64"
+        )
+    return shape  # type: ignore[return-value]
+
+
+def bench(
+    specs: list[tuple[str, Spec]],
+    shape: tuple[int, int, int, int] = DEFAULT_SHAPE,
+    xla: bool = False,
+    repeats: int = 7,
+    number: int = 3,
+) -> list[Row]:
+    """Time each spec's layer, a 3x3 conv and the bundled CBAM at ``shape`` (batch,
+    height, width, channels; a channels_first block gets it transposed)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import numpy as np
+
+    from . import timing
+    from .loader import load_spec
+    from .render import render_source, specs_dir
+    from .verify import import_source
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            "cbamgen bench times with TensorFlow; run it with KERAS_BACKEND=tensorflow"
+        )
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")  # many small functions get traced: no warnings
+    cbam = load_spec(specs_dir() / "cbam.yaml")
+    blocks = {CBAM: cbam, **{shown: spec for shown, spec in specs}}
+    rng = np.random.default_rng(0)
+    inputs, layers = {}, {}
+    for name, spec in blocks.items():
+        spec = spec.model_copy(update={"target": "keras3"})
+        cls = getattr(import_source(render_source(spec, name)), spec.name)
+        seeded = "seed" in inspect.signature(cls).parameters
+        layer = cls(seed=0) if seeded else cls()
+        layout = shape if spec.data_format == "channels_last" else _first(shape)
+        inputs[name] = rng.normal(size=layout).astype("float32")
+        layer.build(layout)
+        layers[name] = layer
+    conv = keras.layers.Conv2D(shape[-1], 3, padding="same")
+    conv.build(shape)
+    layers[CONV], inputs[CONV] = conv, inputs[CBAM]
+    times = {}
+    for make, key in ((timing.forward_fn, "forward"), (timing.train_fn, "train")):
+        candidates = {
+            name: _with_input(timing.compiled(make(layer), xla), inputs[name])
+            for name, layer in layers.items()
+        }
+        times[key] = timing.side_by_side(candidates, None, repeats, number)
+    rows = []
+    for name in [*blocks, CONV]:
+        forward, train = times["forward"][name], times["train"][name]
+        rows.append(
+            Row(
+                name,
+                int(sum(np.prod(w.shape) for w in layers[name].weights)),
+                forward,
+                train,
+                forward / times["forward"][CONV],
+                train / times["train"][CONV],
+                forward / times["forward"][CBAM],
+                train / times["train"][CBAM],
+            )
+        )
+    return rows
+
+
+def _first(shape):
+    batch, height, width, channels = shape
+    return (batch, channels, height, width)
+
+
+def _with_input(fn, x):
+    """A candidate for side_by_side that ignores its argument: each block has its own
+    input (a channels_first block takes the transposed one)."""
+    import tensorflow as tf
+
+    tensor = tf.constant(x)
+    return lambda _: fn(tensor)
+
+
+def table(rows: list[Row], shape, xla: bool) -> str:
+    mode = "XLA" if xla else "graph mode (--xla for XLA)"
+    lines = [
+        f"shape {shape}, {mode}; medians, timed side by side. forward: inference; "
+        "fwd+bwd: training mode, gradients of every weight and the input",
+        "",
+        "| block | params | forward ms | fwd+bwd ms | / conv3x3 (fwd, fwd+bwd) | "
+        "/ CBAM (fwd, fwd+bwd) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.block} | {r.params:,} | {r.forward_ms:.2f} | {r.train_ms:.2f} | "
+            f"{r.forward_per_conv3x3:.2f}x, {r.train_per_conv3x3:.2f}x | "
+            f"{r.forward_per_cbam:.2f}x, {r.train_per_cbam:.2f}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def as_json(rows: list[Row]) -> list[dict]:
+    return [asdict(row) for row in rows]
