@@ -145,7 +145,7 @@ class LpPool(Pool):
 class L2Pool(Pool):
     type: Literal["l2"]
     template: ClassVar[str] = "pools/l2.py.j2"
-    title: ClassVar[str] = "L2 (root-mean-square) pooling"
+    title: ClassVar[str] = "L2 pooling"
     aliases: ClassVar[dict[str, str]] = {"rms": "l2", "rootmeansquare": "l2"}
     formula: ClassVar[str] = "sqrt(mean(x_i^2)), i.e. lp with p=2, normalize=mean"
     citation: ClassVar[str] = "Sermanet et al. 2012"
@@ -205,9 +205,16 @@ class StochasticPool(Pool):
     weights: Literal["relu", "softmax"] = "relu"
     sampler: Literal["fast", "simple"] = "fast"
 
+    def settings(self) -> dict[str, Any]:
+        values = super().settings()
+        if self.window is not None:
+            del values["sampler"]  # a window has one sampler (a rule rejects the key)
+        return values
+
     def variant(self) -> str:
         weights = "softmax_" if self.weights == "softmax" else ""
-        sampler = "simple_" if self.sampler == "simple" else ""
+        simple = self.sampler == "simple" and self.window is None
+        sampler = "simple_" if simple else ""
         return f"{sampler}{weights}stochastic"
 
     def helper_name(self, region: str) -> str:

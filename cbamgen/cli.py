@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Config, ConfigError
+from .dialect import TARGETS
 from .errors import SpecError
 from .regenerate import BadSpecs, Finding, display_path
 from .writer import WriteError, refusal, write_all
@@ -308,7 +309,7 @@ def parser() -> argparse.ArgumentParser:
         )
         sub.add_argument(
             "--target",
-            choices=("keras3", "tf_keras"),
+            choices=TARGETS,
             help="render for this target instead of the spec's own or the project's "
             "(e.g. -o generated/tf_keras --target tf_keras)",
         )

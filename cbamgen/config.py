@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .dialect import TARGETS
 from .errors import did_you_mean
 from .regenerate import display_path
 
@@ -25,7 +26,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-TARGETS = ("keras3", "tf_keras")
 KEYS = ("specs", "output", "target")
 
 

@@ -93,3 +93,7 @@ DIALECTS = {
         },
     ),
 }
+
+
+#: The targets a spec can name (the spec language and the command line read this).
+TARGETS = tuple(DIALECTS)

@@ -1,8 +1,9 @@
 """The generated file's docstrings, printed from the plan and escaped to stay text.
 
 Everything here returns plain strings that are safe inside a triple-quoted docstring: a
-spec's free text can never end the docstring or become code. Nothing is computed here
-that the plan does not already hold; this module only words it.
+spec's free text can never end the docstring or become code. The facts (weights and
+their shapes, arguments, helpers) come from the plan; this module words them, and the
+formulas, from the plan and its spec.
 """
 
 from __future__ import annotations
@@ -147,15 +148,16 @@ def _spatial_lines(plan: Plan) -> list[str]:
     conv = f"conv{k}x{k}([{', '.join(_pool_term(p) for p in branch.pools)}])"
     if branch.norm == "batch":
         conv = f"BatchNorm({conv})"
-    lines = [("spatial", f"s = {branch.gate}({conv}){dilation}, pools across channels")]
-    if any(pool.window is not None for pool in branch.pools):
-        lines.append(
-            (
-                "",
-                "pool_kxk: each channel pooled over the k x k window around each pixel, "
-                "clipped at the borders (C maps)",
-            )
-        )
+    windows = [pool.window is not None for pool in branch.pools]
+    where = "each channel pooled over" if all(windows) else "pools across channels"
+    lines = [("spatial", f"s = {branch.gate}({conv}){dilation}, {where}")]
+    if any(windows):
+        lead = "" if all(windows) else "pool_kxk: each channel pooled over "
+        text = "the k x k window around each pixel, clipped at the borders (C maps)"
+        lines[0] = (lines[0][0], lines[0][1] + (" " + text if all(windows) else ""))
+        if not all(windows):
+            lines[0] = (lines[0][0], lines[0][1] + ";")
+            lines.append(("", lead + text))
     return lines
 
 
@@ -188,24 +190,35 @@ def _references(plan: Plan) -> list[str]:
 
 def embedded_spec(plan: Plan) -> str:
     """The spec as the user wrote it (the keys they gave), without its description, in
-    YAML: one line per top-level key where it fits."""
+    YAML: one line per top-level key where it fits, a pool's type first."""
     data = plan.spec.model_dump(mode="json", exclude_unset=True)
     data.pop("description", None)
     for branch in ("channel", "spatial"):
-        for index, pool in enumerate(data.get(branch, {}).get("pools", [])):
-            if list(pool) == ["type"]:
-                data[branch]["pools"][index] = pool["type"]
+        if "pools" in data.get(branch, {}):
+            data[branch]["pools"] = [
+                (
+                    pool["type"]
+                    if list(pool) == ["type"]
+                    else {"type": pool.pop("type"), **pool}
+                )
+                for pool in data[branch]["pools"]
+            ]
     lines = []
     for key, value in data.items():
-        text = yaml.safe_dump(
-            value,
-            default_flow_style=True,
-            allow_unicode=True,
-            width=70,
-            sort_keys=False,
-        ).removesuffix("\n...\n")
-        lines.append(f"{key}: " + text.strip().replace("\n", "\n  "))
+        line = f"{key}: {_yaml(value, flow=True)}"
+        if len(line) > WIDTH - 4 and isinstance(value, dict):  # a block of flow lines
+            line = f"{key}:" + "".join(
+                f"\n  {k}: {_yaml(v, flow=True)}" for k, v in value.items()
+            )
+        lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _yaml(value, flow: bool | None) -> str:
+    text = yaml.safe_dump(
+        value, default_flow_style=flow, allow_unicode=True, width=1000, sort_keys=False
+    )
+    return text.removesuffix("\n...\n").strip()
 
 
 def module_docstring(plan: Plan) -> str:

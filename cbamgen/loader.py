@@ -3,7 +3,8 @@
 Every problem of a file comes in one run: the typed models report what is malformed;
 the invalid parts are then set aside (a key dropped so its default applies, a bad pool
 replaced by a placeholder) and the cross-key rules run on the rest, each finding kept
-only if the keys it read were valid.
+only if the keys whose values it read were valid. Rules about a key's presence (it has
+no effect here) still hold when its value is also wrong: both are reported.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def validate(source: Source, filename: str) -> Spec:
     else:
         raise SpecError(filename, problems)
     for problem in rules.check(spec, source.data):
-        if not any(_overlaps(p, invalid) for p in (problem.path, *problem.reads)):
+        if not any(_rejected(read, invalid) for read in problem.reads):
             where = source.mark(problem.path, key=problem.at_key)
             problems.append(Diagnostic(*where, problem.path, problem.message))
     if problems:
@@ -97,9 +98,10 @@ def validate(source: Source, filename: str) -> Spec:
     return spec
 
 
-def _overlaps(path: KeyPath, invalid: set[KeyPath]) -> bool:
-    """Whether ``path`` is, holds or lies within an invalid part."""
-    return any(path[: len(bad)] == bad or bad[: len(path)] == path for bad in invalid)
+def _rejected(read: KeyPath, invalid: set[KeyPath]) -> bool:
+    """Whether the key a rule read is, or lies within, a rejected part (a rejected key
+    inside a branch leaves the branch's presence known)."""
+    return any(read[: len(bad)] == bad for bad in invalid)
 
 
 def _set_aside(data: dict, path: KeyPath) -> None:

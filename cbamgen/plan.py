@@ -71,28 +71,10 @@ class Region:
             return f"_window_mean({expr}, window)"
         return f"{self.ops['mean']}({expr}, axis=axis)"
 
-    def sum(self, expr: str) -> str:
-        if self.window:
-            return f"_window_sum({expr}, window)"
-        return f"{self.ops['sum']}({expr}, axis=axis)"
-
-    def reduce(self, normalize: str, expr: str) -> str:
-        return self.sum(expr) if normalize == "sum" else self.mean(expr)
-
     def max(self, expr: str) -> str:
         if self.window:
             return f"_window_max({expr}, window)"
         return f"{self.ops['max']}({expr}, axis=axis)"
-
-    def peak(self, expr: str) -> str:
-        """The region's maximum, shaped to broadcast against ``expr``."""
-        if self.window:
-            return f"_window_max({expr}, window)"
-        return f"{self.ops['max']}({expr}, axis=axis, keepdims=True)"
-
-    def drop(self, expr: str) -> str:
-        """A ``peak``-shaped value, shaped like the region's result."""
-        return expr if self.window else f"{self.ops['squeeze']}({expr}, axis)"
 
 
 @dataclass(frozen=True)
@@ -123,8 +105,6 @@ class ChannelPlan:
     conv_shape: str
     kernel_size: str  # conv1d's, in build()
     bias: bool
-    excite_inputs: str  # input width of the first layer: "channels", "3 * channels"
-    conv_maps: int  # input maps of the conv1d
     gate_shape: str
     training: bool  # whether the gate needs `training`
 
@@ -165,11 +145,11 @@ class Plan:
     channel: ChannelPlan | None
     spatial: SpatialPlan | None
     fusion: str  # a fusion rule, or "channel" / "spatial" for a single branch
+    output: str  # the gated output, from x (and y, the input gated by the first gate)
     gamma: str
     seeded: bool
     weights: tuple[Weight, ...]
     scores: tuple[tuple[str, str], ...]  # ("channel", expression) for each branch
-    pools: tuple[Pool, ...] = field(default=())  # each kind once, for the docstring
 
     @property
     def ops(self) -> dict:
@@ -325,8 +305,6 @@ def _channel(spec: Spec, branch: ChannelBranch, dialect: Dialect):
         conv_shape=f"(None, channels, {n if concat else 1})",
         kernel_size=kernel_size,
         bias=branch.bias,
-        excite_inputs=excite_inputs,
-        conv_maps=n if concat else 1,
         gate_shape="(-1, 1, 1, self.channels)" if last else "(-1, self.channels, 1, 1)",
         training=any(p.seeded for p in branch.pools),
     )
@@ -460,14 +438,18 @@ _SHARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     ),
     "_split_axis": ("helpers/sampling.py.j2", "split_axis", ()),
     "_sample_2d": ("helpers/sampling.py.j2", "sample_2d", ("_gather", "_uniform")),
-    "_sample_window": ("helpers/sampling.py.j2", "sample_window", ("_uniform",)),
+    "_sample_window": (
+        "helpers/sampling.py.j2",
+        "sample_window",
+        ("_uniform", "_gather"),
+    ),
     "_sample_simply": ("helpers/sampling.py.j2", "sample_simply", ()),
     "_gather": ("helpers/sampling.py.j2", "gather", ()),
     "_uniform": ("helpers/sampling.py.j2", "uniform", ("_hash",)),
     "_hash": ("helpers/sampling.py.j2", "hash", ()),
 }
 #: Helpers that use the math module.
-_MATH = {"_split_axis", "_sample_2d"}
+_MATH = {"_split_axis", "_sample_2d", "_gather"}
 #: Helpers that read shapes: the tf_keras dialect gives them a _shape helper.
 _SHAPES = {
     "_sample_2d",
@@ -481,7 +463,7 @@ _SHAPES = {
 
 def _shared_helpers(calls: set[str], dialect: Dialect, rows: set[str]) -> list[Helper]:
     """The shared helpers ``calls`` needs, with what they call in turn, in the order of
-    :data:`_SHARED` (callers before callees). ``rows``: how the two-level sampler's
+    :data:`_SHARED`. ``rows``: how the two-level sampler's
     rows lie in memory, "contiguous" and/or "strided"."""
     needed, todo = set(), list(calls)
     while todo:
@@ -508,9 +490,23 @@ def _shared_helpers(calls: set[str], dialect: Dialect, rows: set[str]) -> list[H
 # ---------------------------------------------------------------------------- plan
 
 
+#: Each fusion's output (sequential: y = x * channel; spatial first: y = x * spatial).
+_OUTPUTS = {
+    "sequential": "y * spatial",
+    "spatial_first": "y * channel",
+    "add": "x * channel + x * spatial",
+    "multiply": "(x * channel) * (x * spatial)",
+    "mean": "(x * channel + x * spatial) / 2.0",
+    "channel": "x * channel",
+    "spatial": "x * spatial",
+}
+
+
 def plan(spec: Spec) -> Plan:
     """Compute everything the templates and docstrings print for ``spec``."""
     dialect = DIALECTS[spec.target]
+    one = "channel" if spec.channel else "spatial"
+    fusion = spec.fusion if spec.channel and spec.spatial else one
     args: list[Arg] = []
     helpers: list[Helper] = []
     channel = spatial = None
@@ -564,9 +560,6 @@ def plan(spec: Spec) -> Plan:
         )
     if spatial is not None:
         scores.append(("spatial", "spatial[..., 0]" if last else "spatial[:, 0]"))
-    kinds: dict[str, Pool] = {}
-    for pool in used:
-        kinds.setdefault(pool.kind, pool)
     return Plan(
         spec=spec,
         dialect=dialect,
@@ -582,16 +575,12 @@ def plan(spec: Spec) -> Plan:
         ),
         channel=channel,
         spatial=spatial,
-        fusion=(
-            spec.fusion
-            if channel and spatial
-            else ("channel" if channel else "spatial")
-        ),
+        fusion=fusion,
+        output=_OUTPUTS[fusion],
         gamma=spec.gamma_mode,
         seeded=seeded,
         weights=_weights(spec),
         scores=tuple(scores),
-        pools=tuple(kinds.values()),
     )
 
 

@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from .errors import KeyPath
 from .spec import ChannelBranch, SpatialBranch, Spec
 
-#: Targets this version renders; the others are part of the language but not built yet.
-RENDERABLE_TARGETS = ("keras3", "tf_keras")
-
 MLP_ONLY = ("reduction", "hidden", "rounding", "divisor", "min_hidden", "activation")
 WIDTH_KEYS = ("reduction", "rounding", "divisor", "min_hidden")
 NORM_KEYS = ("norm_momentum", "norm_epsilon")
@@ -99,33 +96,32 @@ def inactive(spec: Spec) -> dict[KeyPath, str]:
     return {problem.path: problem.message for problem in _inactive_rules(spec)}
 
 
-def _given(spec: Spec, path: KeyPath) -> bool:
-    """Whether the user wrote the key at ``path`` (rather than taking its default)."""
-    node = spec
+def _given(raw: dict, path: KeyPath) -> bool:
+    """Whether the user wrote the key at ``path`` (whatever its value)."""
+    node = raw
     for key in path[:-1]:
-        node = getattr(node, key)
-        if node is None:
-            return False
-    return path[-1] in node.model_fields_set
+        node = node.get(key) if isinstance(node, dict) else None
+    return isinstance(node, dict) and path[-1] in node
 
 
 def check(spec: Spec, raw: dict) -> Iterator[Problem]:
     """Yield every cross-key problem of ``spec``, which was validated from ``raw``."""
     yield from _top_level(spec, raw)
     for problem in _inactive_rules(spec):
-        if _given(spec, problem.path):
+        if _given(raw, problem.path):
             yield Problem(
                 problem.path, problem.message, len(problem.path) > 1, problem.reads
             )
-    if spec.channel is not None:
-        for index, pool in enumerate(spec.channel.pools):
-            if pool.window is not None:
-                yield Problem(
-                    ("channel", "pools", index, "window"),
-                    "window pooling is for the spatial branch only; the channel branch "
-                    "pools each whole map",
-                    True,
-                )
+    channel = raw.get("channel")
+    pools = channel.get("pools") if isinstance(channel, dict) else None
+    for index, pool in enumerate(pools if isinstance(pools, list) else ()):
+        if isinstance(pool, dict) and "window" in pool:  # even a rejected one
+            yield Problem(
+                ("channel", "pools", index, "window"),
+                "window pooling is for the spatial branch only; the channel branch "
+                "pools each whole map",
+                True,
+            )
     for name, branch in (("channel", spec.channel), ("spatial", spec.spatial)):
         if branch is not None:
             yield from _pool_rules(name, branch)
@@ -140,22 +136,28 @@ def _top_level(spec: Spec, raw: dict) -> Iterator[Problem]:
                 "branch, or remove the key",
             )
     written_empty = any(raw.get(b, 1) is None for b in ("channel", "spatial"))
-    if spec.channel is None and spec.spatial is None and not written_empty:
+    misspelled = set(raw) - set(Spec.model_fields)  # 'chanel' may be the branch
+    if (
+        spec.channel is None
+        and spec.spatial is None
+        and not (written_empty or misspelled)
+    ):
         yield Problem(
             (),
             "a block needs a 'channel' branch, a 'spatial' branch, or both",
             reads=(("channel",), ("spatial",)),
         )
-    if spec.target not in RENDERABLE_TARGETS:
-        yield Problem(
-            ("target",),
-            f"target '{spec.target}' is not supported yet by this cbamgen version; use "
-            + " or ".join(map(repr, RENDERABLE_TARGETS)),
-        )
 
 
 def _pool_rules(name: str, branch: ChannelBranch | SpatialBranch) -> Iterator[Problem]:
     for index, pool in enumerate(branch.pools):
+        if pool.window is not None and "sampler" in pool.model_fields_set:
+            yield Problem(
+                (name, "pools", index, "sampler"),
+                "'sampler' chooses how a map or a pixel's channels are sampled; over "
+                "a window, stochastic pooling has one sampler: remove 'sampler'",
+                True,
+            )
         if pool.kind == "mixed" and pool.trainable and pool.alpha in (0, 1):
             yield Problem(
                 (name, "pools", index, "alpha"),

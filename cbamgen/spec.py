@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 from .catalogue import PoolSpec
+from .dialect import TARGETS
 from .fields import STRICT, number, text
 
 SUPPORTED_VERSIONS = (1,)
@@ -166,7 +167,7 @@ class Spec(BaseModel):
     description: text(max_length=10_000) | None = _doc(
         None, "free text for the generated docstring"
     )
-    target: Literal["keras3", "tf_keras"] = _doc(
+    target: Literal[TARGETS] = _doc(
         "keras3",
         "keras3: Keras 3, any backend; tf_keras: Keras 2, TensorFlow 2.5 to 2.15",
     )

@@ -74,6 +74,7 @@ def pools(draw, allow_window: bool = False) -> Any:
         settings["alpha"] = 0.5
     if allow_window and draw(st.integers(0, 3)) == 0:
         settings["window"] = draw(st.sampled_from([1, 3, 5]))
+        settings.pop("sampler", None)  # a window has one sampler
     if not settings and draw(st.booleans()):
         return kind
     return {"type": kind, **settings}

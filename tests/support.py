@@ -24,7 +24,7 @@ def layer_for(spec, spec_path: str = "specs/test.yaml", **kwargs):
 
 
 #: Chi-square quantiles at 0.999, by degrees of freedom.
-CHI2_CRITICAL_P001 = {4: 18.467, 5: 20.515, 6: 22.458}
+CHI2_CRITICAL_P001 = {4: 18.467, 5: 20.515, 6: 22.458, 7: 24.322, 8: 26.124}
 
 
 def assert_frequencies(out, values, probabilities) -> None:

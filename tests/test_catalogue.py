@@ -26,7 +26,11 @@ def variants(kind: str) -> list[dict]:
     for name, prop in schema.items():
         if "enum" in prop and name != "type":
             choices = [dict(c, **{name: v}) for c in choices for v in prop["enum"]]
-    return [dict(c, type=kind, **w) for c in choices for w in ({}, {"window": 3})]
+    plain = [dict(c, type=kind) for c in choices]
+    # 'sampler' is for maps and a pixel's channels: a window has one sampler.
+    windowed = [dict(c, type=kind, window=3) for c in choices if "sampler" not in c]
+    windowed += [dict(type=kind, window=3)] if not windowed else []
+    return plain + windowed
 
 
 def called_and_defined(source: str) -> tuple[set[str], set[str]]:

@@ -115,3 +115,18 @@ def test_an_unknown_data_source_says_what_is_accepted():
         "--data mnist: not found; give 'digits', an .npz file"
         in error.value.messages[0]
     )
+
+
+def test_clutter_comes_from_the_digits_own_split(monkeypatch):
+    """Pieces of other digits clutter each canvas; a training canvas must not hold a
+    piece of a validation digit (that would leak them into training)."""
+    from cbamgen.compare import data
+
+    monkeypatch.setattr(data, "NOISE", 0.0)
+    count = 40
+    glyphs = np.ones((count, 16, 16)) * (np.arange(1, count + 1) / 64.0)[:, None, None]
+    labels = np.arange(count) % 10
+    train = np.arange(0, 20)  # the validation digits are 20 .. 39
+    canvases = data._canvases(glyphs, labels, train, train, np.random.default_rng(0))
+    seen = {round(v * 64) for v in np.unique(canvases) if v > 0}
+    assert seen <= set(range(1, 21))  # glyph i has brightness (i + 1) / 64

@@ -128,3 +128,30 @@ def test_windows_far_below_the_maps_maximum_are_still_exact(data_format):
     if data_format == "channels_first":
         x = x.transpose(0, 3, 1, 2).copy()
     assert_matches_reference(spec, layer_for(spec), x.shape, rng, x=x)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("window", [1, 3, 5, 9])
+def test_native_window_pools_clip_every_border_even_past_the_map(window, data_format):
+    """avg and max over windows are the backend's pooling ops with 'same' padding: the
+    padding must take no part, at every border and when the window is larger than the
+    map (9 on maps of 1x1 to 5x4)."""
+    pools = ", ".join(
+        f"{{type: {kind}, window: {window}}}" for kind in ("avg", "max", "l2", "mixed")
+    )
+    spec = load_spec_text(
+        {
+            "cbamgen": 1,
+            "name": "Borders",
+            "data_format": data_format,
+            "spatial": yaml.safe_load(f"{{pools: [{pools}], kernel_size: 3}}"),
+        }
+    )
+    rng = np.random.default_rng(window)
+    for height, width in [(1, 1), (2, 3), (5, 4)]:
+        shape = (
+            (2, height, width, 3)
+            if data_format == "channels_last"
+            else (2, 3, height, width)
+        )
+        assert_matches_reference(spec, layer_for(spec), shape, rng)

@@ -89,6 +89,8 @@ PYTHON_CONDITIONS = {
     "isinstance(axis, int)",
     "t % 2",  # ECA's kernel size from the static channel count
     "seed is not None",  # the tf_keras target's generator, in __init__
+    # _gather's int32 guard, on the static shape only
+    "None not in x.shape and math.prod(x.shape) >= 2 ** 31",
 }
 
 

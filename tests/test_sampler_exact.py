@@ -50,10 +50,10 @@ def uniforms_next_to_boundaries(weights: np.ndarray) -> np.ndarray:
 def inject(monkeypatch, module, uniforms: np.ndarray) -> None:
     """The module's hashed uniforms become ``uniforms``, one per region (batch item)."""
 
-    def fixed(like, seed_generator):
-        shape = [len(uniforms)] + [1] * (len(like.shape) - 1)
-        values = np.reshape(uniforms, shape).astype(np.float32)
-        return keras.ops.broadcast_to(values, keras.ops.shape(like))
+    def fixed(shape, seed_generator):
+        ones = [len(uniforms)] + [1] * (len(shape) - 1)
+        values = np.reshape(uniforms, ones).astype(np.float32)
+        return keras.ops.broadcast_to(values, shape)
 
     monkeypatch.setattr(module, "_uniform", fixed)
 

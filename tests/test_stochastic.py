@@ -293,11 +293,11 @@ def test_the_int32_hash_equals_unsigned_lowbias32(module, xla):
 
 def test_hashed_uniforms_are_uniform_reproducible_and_fresh_per_call(module):
     like = np.zeros((4, 50, 100), np.float32)
-    first = np.asarray(module._uniform(like, keras.random.SeedGenerator(11)))
-    again = np.asarray(module._uniform(like, keras.random.SeedGenerator(11)))
+    first = np.asarray(module._uniform(like.shape, keras.random.SeedGenerator(11)))
+    again = np.asarray(module._uniform(like.shape, keras.random.SeedGenerator(11)))
     generator = keras.random.SeedGenerator(11)
-    module._uniform(like, generator)
-    second = np.asarray(module._uniform(like, generator))
+    module._uniform(like.shape, generator)
+    second = np.asarray(module._uniform(like.shape, generator))
     np.testing.assert_array_equal(first, again)
     assert first.shape == like.shape
     assert 0.0 <= first.min() and first.max() < 1.0
@@ -318,7 +318,7 @@ def test_uniforms_hash_each_coordinate_so_no_position_wraps(module, monkeypatch)
     keys = np.array([0x1234567, 0x7654321], np.int32)
     monkeypatch.setattr(keras.random, "randint", lambda *a, **k: keys)
     like = np.zeros((3, 4, 5), np.float32)
-    got = np.asarray(module._uniform(like, None))
+    got = np.asarray(module._uniform(like.shape, None))
     expected = np.empty(like.shape)
     for i, j, k in np.ndindex(*like.shape):
         bits = lowbias32(int(keys[0]) ^ lowbias32(int(keys[1])))
@@ -326,3 +326,46 @@ def test_uniforms_hash_each_coordinate_so_no_position_wraps(module, monkeypatch)
             bits = lowbias32(bits ^ coordinate)
         expected[i, j, k] = ((bits >> 8) & 0xFFFFFF) * 2.0**-24
     np.testing.assert_array_equal(got, expected)
+
+
+WINDOW_VALUES = np.array([-1.0, 0.5, 1.0, 1.5, 2.0, 0.25, -0.5, 3.0, 0.75], np.float32)
+
+
+@pytest.fixture(scope="module")
+def window_module():
+    from cbamgen.render import render_source
+
+    return import_source(render_source(spec_from_yaml(WINDOW_SPEC), "w.yaml"))
+
+
+@pytest.mark.parametrize("softmax", [False, True], ids=["relu", "softmax"])
+def test_window_sampling_frequencies_match_probabilities(window_module, softmax):
+    """The centre pixel of a 3 x 3 map sees all nine cells: its draws follow w / sum(w),
+    in the order the cells lie (a transposed cell index would show)."""
+    weights = np.exp(WINDOW_VALUES - 3.0) if softmax else np.maximum(WINDOW_VALUES, 0)
+    draws = 20_000
+    x = np.broadcast_to(WINDOW_VALUES.reshape(1, 3, 3, 1), (draws, 3, 3, 1)).copy()
+    name = "_softmax_stochastic_window_pool" if softmax else "_stochastic_window_pool"
+    out = getattr(window_module, name)(x, 3, True, keras.random.SeedGenerator(2))
+    assert_frequencies(
+        np.asarray(out)[:, 1, 1, 0], WINDOW_VALUES, weights / weights.sum()
+    )
+
+
+def test_window_sampling_sends_the_gradient_to_the_drawn_cell_only(window_module):
+    rng = np.random.default_rng(6)
+    x = tf.constant(np.abs(rng.normal(size=(50, 4, 5, 2))).astype(np.float32) + 0.1)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = window_module._stochastic_window_pool(
+            x, 3, True, keras.random.SeedGenerator(4)
+        )
+        loss = tf.reduce_sum(out[:, 2, 2, :])  # one pixel's draw per image, channel
+    gradient = tape.gradient(loss, x).numpy()
+    assert np.all(gradient.sum(axis=(1, 2)) == 1.0)  # one unit per image and channel
+    assert np.all((gradient != 0).sum(axis=(1, 2)) == 1)  # on one cell ...
+    cell = gradient.reshape(50, 20, 2).argmax(axis=1)  # ... in the pixel's window ...
+    rows, cols = cell // 5, cell % 5
+    assert np.all((abs(rows - 2) <= 1) & (abs(cols - 2) <= 1))
+    drawn = x.numpy().reshape(50, 20, 2)[np.arange(50)[:, None], cell, np.arange(2)]
+    np.testing.assert_array_equal(drawn, out.numpy()[:, 2, 2, :])  # ... the one output

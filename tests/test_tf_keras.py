@@ -57,6 +57,13 @@ spatial: {pools: [{type: l2, window: 5}, {type: max, window: 3}, avg],
 fusion: spatial_first
 gamma: {mode: blend, init: 0.3}
 """,
+    "big_windows": """
+cbamgen: 1
+name: BigWindows
+data_format: channels_first
+spatial: {pools: [{type: avg, window: 9}, {type: max, window: 7},
+                  {type: softpool, window: 5}, {type: lp, p: 3, normalize: sum, window: 9}]}
+""",
     "seeded": """
 cbamgen: 1
 name: Seeded

@@ -125,10 +125,22 @@ def frequencies(module):
     probabilities = np.maximum(values, 0) / np.maximum(values, 0).sum()
     x = values[None, None, :] * np.ones((1, 20000, 1), np.float32)
     ok = True
-    for name in ("_stochastic_pool", "_simple_stochastic_pool"):
+    window = np.broadcast_to(
+        np.array([-1.0, 0.5, 1.0, 1.5, 2.0, 0.25], np.float32).reshape(1, 2, 3, 1),
+        (20000, 2, 3, 1),
+    )
+    for name in (
+        "_stochastic_pool",
+        "_simple_stochastic_pool",
+        "_stochastic_window_pool",
+    ):
         if hasattr(module, name):
             generator = tf.random.Generator.from_seed(1)
-            out = getattr(module, name)(x, -1, True, generator).numpy().ravel()
+            if name == "_stochastic_window_pool":  # a 5 x 5 window sees the 2 x 3 map
+                out = getattr(module, name)(window, 5, True, generator).numpy()
+                out = out[:, 1, 1, 0]
+            else:
+                out = getattr(module, name)(x, -1, True, generator).numpy().ravel()
             counts = np.array([np.sum(out == v) for v in values])
             expected = probabilities * out.size
             possible = probabilities > 0

@@ -94,8 +94,13 @@ def digits_task(seed: int = 0) -> Dataset:
     glyphs = np.kron(digits.images / 16.0, np.ones((DIGIT_SCALE, DIGIT_SCALE)))
     labels = digits.target.astype(np.int32)
     train, val = _stratified_split(labels, rng)
+    # Clutter comes from the same split as the digit: no validation glyph is seen
+    # in training, not even a piece of one.
+    x_train, x_val = (
+        _canvases(glyphs, labels, np.tile(which, copies), which, rng)
+        for which, copies in ((train, TRAIN_COPIES), (val, VAL_COPIES))
+    )
     train, val = np.tile(train, TRAIN_COPIES), np.tile(val, VAL_COPIES)
-    x_train, x_val = (_canvases(glyphs, labels, which, rng) for which in (train, val))
     return Dataset(
         DIGITS,
         x_train,
@@ -108,13 +113,19 @@ def digits_task(seed: int = 0) -> Dataset:
 
 
 def _canvases(
-    glyphs: np.ndarray, labels: np.ndarray, which: np.ndarray, rng: np.random.Generator
+    glyphs: np.ndarray,
+    labels: np.ndarray,
+    which: np.ndarray,
+    pool: np.ndarray,
+    rng: np.random.Generator,
 ) -> np.ndarray:
+    """A canvas per digit in ``which``, cluttered with pieces of other digits from
+    ``pool`` (its own split)."""
     side = glyphs.shape[1]
     canvases = np.zeros((len(which), CANVAS, CANVAS))
     for canvas, i in zip(canvases, which, strict=True):
         for _ in range(CLUTTER_PIECES):
-            other = glyphs[rng.choice(np.flatnonzero(labels != labels[i]))]
+            other = glyphs[rng.choice(pool[labels[pool] != labels[i]])]
             top, left = rng.integers(0, side - PIECE + 1, size=2)
             _paste(canvas, other[top : top + PIECE, left : left + PIECE], rng)
         _paste(canvas, glyphs[i], rng)
