@@ -122,3 +122,23 @@ def test_call_signature_and_registration(stem):
     assert ast.unparse(decorator) == (
         "keras.saving.register_keras_serializable(package='cbamgen')"
     )
+
+
+@pytest.mark.parametrize("target", ["keras3", "tf_keras"])
+def test_the_simple_sampler_reads_at_a_glance(target):
+    """`sampler: simple` prints one function of at most 25 lines, drawing its uniforms
+    from the framework's random ops, and none of the fast sampler's helpers."""
+    pool = "{type: stochastic, sampler: simple}"
+    text = f"cbamgen: 1\nname: Simple\nchannel: {{pools: [{pool}]}}\n"
+    text += f"spatial: {{pools: [{pool}]}}\ntarget: {target}\n"
+    source = render_source(spec_from_yaml(text), "specs/simple.yaml")
+    functions = {
+        n.name: n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)
+    }
+    sampler = functions["_sample_simply"]
+    assert sampler.end_lineno - sampler.lineno + 1 <= 25
+    assert {"_sample_2d", "_split_axis", "_uniform", "_hash"}.isdisjoint(functions)
+    random = (
+        "keras.random.uniform(" if target == "keras3" else "seed_generator.uniform("
+    )
+    assert random in ast.get_source_segment(source, sampler)

@@ -328,6 +328,16 @@ def test_uniforms_hash_each_coordinate_so_no_position_wraps(module, monkeypatch)
     np.testing.assert_array_equal(got, expected)
 
 
+def test_gathers_past_int32_positions_are_refused(module):
+    """Flat int32 positions cannot address 2**31 elements: a clear error, not a wrap.
+    (Symbolic tensors: the guard reads the static shape before any op runs.)"""
+    huge = keras.KerasTensor((2**16, 2**15, 1))
+    with pytest.raises(ValueError, match="2\\*\\*31 elements or more"):
+        module._gather(huge, keras.KerasTensor((2,), dtype="int32"))
+    below = keras.KerasTensor((2**16, 2**15 - 1, 1))
+    assert module._gather(below, keras.KerasTensor((2,), dtype="int32")).shape == (2,)
+
+
 WINDOW_VALUES = np.array([-1.0, 0.5, 1.0, 1.5, 2.0, 0.25, -0.5, 3.0, 0.75], np.float32)
 
 
