@@ -3,8 +3,8 @@
 Per spec: the parameters, and the milliseconds of a forward pass (inference) and of a
 forward and backward pass (training mode), each also as a ratio to a 3x3 convolution
 with as many filters as channels and to the bundled CBAM (specs/cbam.yaml), all timed
-side by side in one process by :mod:`cbamgen.timing` (the benchmarks' code). Like
-``verify``, this is the only command path that imports Keras.
+side by side in one process by :mod:`cbamgen.timing` (the benchmarks' code). Keras
+and TensorFlow are imported only when it runs, as for ``verify`` and ``compare``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The ``cbamgen`` command.
 
 Exit codes: 0 ok; 1 generated files differ from their specs (``check``, ``render
---check``) or a verification failed (``verify``); 2 usage error, invalid spec, or a file
-that cannot or may not be written. Only ``verify`` and ``compare`` import Keras, and only
-when they run.
+--check``), a verification failed (``verify``) or a trial failed (``compare``); 2 usage
+error, invalid spec, or a file that cannot or may not be written. Only ``verify``,
+``bench`` and ``compare`` import Keras, and only when they run.
 """
 
 from __future__ import annotations
@@ -60,7 +60,11 @@ def _render_all(specs: Sequence[Path], settings: Config):
 
 
 def _all_specs(specs: Sequence[Path], settings: Config) -> list[Path]:
-    found = list(specs) or sorted(settings.specs.glob("*.yaml"))
+    from .loader import SPEC_SUFFIXES
+
+    found = list(specs) or sorted(
+        path for suffix in SPEC_SUFFIXES for path in settings.specs.glob(f"*{suffix}")
+    )
     if not found:
         raise Failure(
             [f"cbamgen: no SPEC given and no {settings.specs.as_posix()}/*.yaml found"]
@@ -155,6 +159,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                 for shown in keras2
             ]
         )
+    _needs_keras("verify")
     from .verify import TOLERANCE, verify_spec
 
     status = OK
@@ -232,6 +237,26 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return OK
 
 
+def _needs_keras(command: str, tensorflow: bool = False) -> None:
+    """Refuse, with the fix, a command that runs layers when Keras (or, for timing,
+    TensorFlow) is not installed."""
+    import importlib.util
+
+    missing = [
+        name
+        for name in ("keras", *(("tensorflow",) if tensorflow else ()))
+        if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        backend = "TensorFlow" if tensorflow else "a backend"
+        raise Failure(
+            [
+                f"cbamgen {command}: runs the layers, so it needs Keras 3 and {backend} "
+                f"({', '.join(missing)} not found): pip install tensorflow-cpu"
+            ]
+        )
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import DEFAULT_SHAPE, parse_shape
 
@@ -240,6 +265,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         shape = parse_shape(args.shape) if args.shape else DEFAULT_SHAPE
     except ValueError as exc:
         raise Failure([f"cbamgen bench: {exc}"]) from None
+    _needs_keras("bench", tensorflow=True)
     from .bench import as_json, bench, table
 
     try:
@@ -285,8 +311,8 @@ def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="cbamgen",
         description="Render YAML attention-block specs into standalone Keras layers.",
-        epilog="Exit codes: 0 ok; 1 generated files differ or verification failed; "
-        "2 usage error, invalid spec, or a file that cannot be written.",
+        epilog="Exit codes: 0 ok; 1 generated files differ, a verification failed or "
+        "a trial failed; 2 usage error, invalid spec, or a file that cannot be written.",
     )
     main.add_argument("--version", action="version", version=f"cbamgen {__version__}")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -3,8 +3,8 @@
 The templates are written once. What differs in spelling between the targets is in the
 op table below (``ops.mean`` / ``tf.reduce_mean``); the few things that differ in more
 than spelling (building sublayers under name scopes for ``.h5`` files, random numbers,
-the hard sigmoid, the pooling ops' arguments) are macros in
-``templates/dialects/<target>.py.j2``.
+the pooling ops' arguments) are macros in ``templates/dialects/<target>.py.j2``; the
+gate activations, the hard sigmoid included, are in the ``gates`` table below.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``cbamgen verify``: run a spec's generated layer and check it against the reference.
 
-This is the only module that imports Keras (and through it a backend); the CLI imports
-it only for ``verify``. Checks, per spec:
+It imports Keras (and through it a backend), as ``bench`` and ``compare`` do; the CLI
+imports it only for those commands. Checks, per spec:
 
 - the layer equals the NumPy reference in inference mode, on several input shapes, with
   every weight randomised (|y - ref| <= 1e-5 (|ref| + |x|), see :func:`excess`);

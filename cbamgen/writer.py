@@ -44,6 +44,19 @@ def refusal(path: Path, force: bool = False) -> str | None:
     return None
 
 
+def temporary_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
+    """A new temporary file in ``path``'s directory, to be renamed over ``path``, with
+    the permissions a plain ``open()`` would give (mkstemp's own are 0600, and a
+    rename keeps them: generated files would be unreadable to anyone else)."""
+    handle, temp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=suffix, dir=path.parent
+    )
+    umask = os.umask(0o022)
+    os.umask(umask)
+    os.chmod(temp, 0o666 & ~umask)
+    return handle, temp
+
+
 def _stage(path: Path, text: str) -> Path:
     """Write ``text`` to a flushed temporary file beside ``path``; return its path."""
     for parent in (path.parent, *path.parent.parents):
@@ -51,9 +64,7 @@ def _stage(path: Path, text: str) -> Path:
             raise WriteError(f"{path}: {parent} is a file, not a directory")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
+        handle, temp = temporary_beside(path)
     except OSError as exc:
         raise WriteError(f"{path}: {exc.strerror or exc}") from None
     try:

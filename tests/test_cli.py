@@ -34,6 +34,44 @@ def test_render_writes_generated_name_py(project, capsys):
     assert "wrote generated/eca.py" in capsys.readouterr().out
 
 
+def test_written_files_get_the_permissions_of_any_new_file(project):
+    """Staged in a temporary file, which is private (0600) until made otherwise: a
+    generated layer must be readable like any file the user's umask allows."""
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        assert main(["render", "specs/eca.yaml"]) == 0
+    finally:
+        os.umask(umask)
+    assert (project / "generated" / "eca.py").stat().st_mode & 0o777 == 0o644
+
+
+def test_check_without_specs_takes_yml_files_too(project, capsys):
+    shutil.move(project / "specs" / "eca.yaml", project / "specs" / "eca.yml")
+    assert main(["check"]) == 1
+    assert "generated/eca.py: missing; run: cbamgen render specs/eca.yml" in (
+        capsys.readouterr().out
+    )
+
+
+@pytest.mark.parametrize("command", ["verify", "bench"])
+def test_commands_that_run_layers_say_what_to_install(
+    project, monkeypatch, capsys, command
+):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "keras" else find_spec(name, *a),
+    )
+    assert main([command, "specs/eca.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "needs Keras 3" in err and "pip install tensorflow-cpu" in err
+
+
 def test_render_to_another_directory(project):
     assert main(["render", "specs/cbam.yaml", "-o", "out/layers"]) == 0
     assert (project / "out" / "layers" / "cbam.py").is_file()

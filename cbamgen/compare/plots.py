@@ -7,21 +7,19 @@ a failure never leaves half a PNG.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..writer import temporary_beside
 from .results import Results
 from .stats import summarize
 
 
 def save(figure: Figure, path: Path) -> None:
-    handle, temp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".png", dir=path.parent
-    )
+    handle, temp = temporary_beside(path, ".png")
     os.close(handle)
     try:
         figure.savefig(temp, dpi=100)
