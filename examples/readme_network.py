@@ -1,11 +1,12 @@
 """The README's example network ("Using the generated layer") as builders for
-``cbamgen compare --model examples.readme_network:FUNCTION``, with fixes to compare.
+``cbamgen compare --model examples.readme_network:FUNCTION``: as it first was, and fixed.
 
-The README stacks five 3x3 convs with relu and no normalisation, an attention block
-after each, on 224x224x3 images with 64 .. 1024 filters. Here the filters are scaled to
-the 32x32 digits (8 .. 32, a ~25th of the compute) and a softmax classifier is added
-after the global pooling (the README's network ends at the pooled features). Run from
-the repository root, e.g.::
+The README first stacked five 3x3 convs with relu and no normalisation, an attention
+block after each, on 224x224x3 images with 64 .. 1024 filters (``as_in_readme``); it did
+not train, and the README now adds a batch normalisation before each relu
+(``with_batch_norm``). Here the filters are scaled to the 32x32 digits (8 .. 32, a ~25th
+of the compute) and the max pooling between stages is left out. Run from the repository
+root, e.g.::
 
     cbamgen compare specs/cbam.yaml --model examples.readme_network:as_in_readme
 """
