@@ -288,7 +288,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise Failure(
             [
                 f"cbamgen compare: {exc}; install the extra: pip install "
-                "'cbamgen[compare]' (and a Keras 3 backend, e.g. tensorflow-cpu)"
+                "'cbamgen[compare]' (it brings TensorFlow, KerasTuner and the rest)"
             ]
         ) from None
     options = Options(
