@@ -155,3 +155,39 @@ def test_native_window_pools_clip_every_border_even_past_the_map(window, data_fo
             else (2, 3, height, width)
         )
         assert_matches_reference(spec, layer_for(spec), shape, rng)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_every_window_pool_has_finite_gradients_on_all_zero_windows(training):
+    """sqrt, powers, logs and divisions by a window's sum or maximum have infinite or
+    undefined slopes at 0: a map that is 0 (or 0 in places) must still give finite
+    outputs and gradients, for the input and every weight, in training and inference."""
+    import tensorflow as tf
+
+    from cbamgen.catalogue import POOLS
+
+    pools = ", ".join(
+        f"{{type: {kind}, window: 3}}"
+        for kind in [*POOLS, "stochastic, weights: softmax", "gem, trainable: true"]
+    )
+    spec = load_spec_text(
+        {
+            "cbamgen": 1,
+            "name": "ZeroWindows",
+            "spatial": yaml.safe_load(f"{{pools: [{pools}], kernel_size: 3}}"),
+        }
+    )
+    layer = layer_for(spec)
+    x = np.zeros((2, 6, 5, 3), np.float32)
+    x[1, 3:, 3:, :] = np.random.default_rng(0).normal(size=(3, 2, 3))  # zeros around
+    x = tf.constant(x)
+    layer.build(x.shape)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=training)
+        loss = tf.reduce_sum(y * y) + tf.reduce_sum(y)
+    grads = tape.gradient(loss, [x, *layer.trainable_weights])
+    assert np.isfinite(y.numpy()).all()
+    names = ["input", *(w.path for w in layer.trainable_weights)]
+    for g, name in zip(grads, names, strict=True):
+        assert g is not None and np.isfinite(np.asarray(g)).all(), name
