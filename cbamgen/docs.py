@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 import yaml
 
-from .catalogue import Pool
+from .catalogue import BRANCHES, FUSIONS, GAMMAS, Pool
+from .catalogue.parts import FIRST
 from .errors import printable
-from .plan import Helper, Plan
+from .plan import Plan
+from .plandata import Helper
 
-CBAM = "Woo et al. 2018, CBAM, arXiv:1807.06521"
-SE = "Hu et al. 2018, Squeeze-and-Excitation, arXiv:1709.01507"
-ECA = "Wang et al. 2020, ECA-Net, arXiv:1910.03151"
 WIDTH = 84  # docstring text, so that indented lines stay within black's 88
 
 
@@ -65,6 +64,8 @@ def _paragraphs(paragraphs: list[str], indent: str, width: int = WIDTH) -> str:
 _REGIONS = {
     "axis": "over `axis`",
     "window": "over each pixel's window (clipped at the map's borders)",
+    "extent": "over windows of 2 * extent - 1 cells, stride extent (clipped at the "
+    "map's borders)",
 }
 
 
@@ -79,113 +80,18 @@ def pool_doc(pool: Pool, region: str) -> str:
 # ------------------------------------------------------------------------ the module
 
 
-def _pool_term(pool: Pool) -> str:
-    settings = pool.label()
-    if pool.window is not None:
-        settings = settings.replace(f"window={pool.window}", "").replace("()", "")
-        settings = settings.replace(", )", ")").replace("(, ", "(")
-        return f"{settings}_{pool.window}x{pool.window}(x)"
-    return f"{settings}(x)"
-
-
-def _hidden_rule(plan: Plan) -> str:
-    branch = plan.spec.channel
-    if branch.hidden is not None:
-        return f"hidden = {branch.hidden}"
-    d = branch.divisor
-    v = f"C / {branch.reduction}" if d == 1 else f"C / {branch.reduction} / {d}"
-    nearest = " + 1/2" if branch.rounding == "nearest" else ""
-    width = f"floor({v}{nearest})" + (f" * {d}" if d != 1 else "")
-    return f"hidden = max({width}, {max(d, branch.min_hidden)})"
-
-
-def _channel_lines(plan: Plan) -> list[str]:
-    branch = plan.spec.channel
-    terms = [_pool_term(p) for p in branch.pools]
-    if branch.excite == "conv1d":
-        k = "k" if branch.kernel_size == "adaptive" else str(branch.kernel_size)
-        conv = f"conv1d_{k}"
-        if plan.channel.combine == "sum":
-            logits = f"{conv}({' + '.join(terms)})"
-        else:
-            logits = f"{conv}([{', '.join(terms)}])"
-    elif plan.channel.combine == "sum":
-        logits = " + ".join(f"E({t})" for t in terms)
-    else:
-        logits = f"E([{', '.join(terms)}])"
-    lines = [("channel", f"a = {branch.gate}({logits}), pools over each channel's map")]
-    if branch.excite == "mlp":
-        lines.append(
-            (
-                "",
-                f"E = Dense(C) . {branch.activation} . Dense(hidden), {_hidden_rule(plan)}",
-            )
-        )
-    elif branch.excite == "linear":
-        lines.append(("", "E = Dense(C), one linear layer (effective SE)"))
-    elif branch.kernel_size == "adaptive":
-        lines.append(
-            (
-                "",
-                "conv1d_k: a 1-D convolution across channels, no bias, k = t or t + 1, "
-                "odd, at least 3, t = int(|log2(C) + 1| / 2)",
-            )
-        )
-    else:
-        lines.append(
-            (
-                "",
-                f"conv1d_{branch.kernel_size}: a 1-D convolution across channels, no bias",
-            )
-        )
-    return lines
-
-
-def _spatial_lines(plan: Plan) -> list[str]:
-    branch = plan.spec.spatial
-    k = branch.kernel_size
-    dilation = f", dilation {branch.dilation}" if branch.dilation != 1 else ""
-    conv = f"conv{k}x{k}([{', '.join(_pool_term(p) for p in branch.pools)}])"
-    if branch.norm == "batch":
-        conv = f"BatchNorm({conv})"
-    windows = [pool.window is not None for pool in branch.pools]
-    where = "each channel pooled over" if all(windows) else "pools across channels"
-    lines = [("spatial", f"s = {branch.gate}({conv}){dilation}, {where}")]
-    if any(windows):
-        lead = "" if all(windows) else "pool_kxk: each channel pooled over "
-        text = "the k x k window around each pixel, clipped at the borders (C maps)"
-        lines[0] = (lines[0][0], lines[0][1] + (" " + text if all(windows) else ""))
-        if not all(windows):
-            lines[0] = (lines[0][0], lines[0][1] + ";")
-            lines.append(("", lead + text))
-    return lines
-
-
-_FUSION = {
-    "sequential": "y = x * a * s, s computed from x * a (sequential)",
-    "spatial_first": "y = x * s * a, a computed from x * s (spatial first)",
-    "add": "y = x * a + x * s",
-    "multiply": "y = (x * a) * (x * s)",
-    "mean": "y = (x * a + x * s) / 2",
-    "channel": "y = x * a",
-    "spatial": "y = x * s",
-}
-_GAMMA = {
-    "blend": "(1 - gamma) * x + gamma * y, gamma learnable",
-    "residual": "x + gamma * y, gamma learnable",
-}
-
-
 def _references(plan: Plan) -> list[str]:
-    spec = plan.spec
-    refs = []
-    if spec.spatial is not None or (spec.channel and spec.channel.excite == "mlp"):
-        refs.append(CBAM)
-    if spec.spatial is None and spec.channel.excite != "conv1d":
-        refs.append(SE)
-    if spec.channel is not None and spec.channel.excite == "conv1d":
-        refs.append(ECA)
-    return refs
+    """The papers of the parts the block uses, each once: CBAM's, SE's and ECA's first
+    (in that order), the others as the parts come."""
+    present = plan.spec.branches()
+    found = []
+    for kind, branch in present.items():
+        found += BRANCHES[kind].references_of(branch, alone=len(present) == 1)
+    if plan.fusion != "alone":
+        found += FUSIONS[plan.fusion].references
+    ordered = [ref for ref in FIRST if ref in found]
+    ordered += [ref for ref in found if ref not in FIRST]
+    return list(dict.fromkeys(ordered))
 
 
 def embedded_spec(plan: Plan) -> str:
@@ -193,7 +99,7 @@ def embedded_spec(plan: Plan) -> str:
     YAML: one line per top-level key where it fits, a pool's type first."""
     data = plan.spec.model_dump(mode="json", exclude_unset=True)
     data.pop("description", None)
-    for branch in ("channel", "spatial"):
+    for branch in BRANCHES:
         if "pools" in data.get(branch, {}):
             data[branch]["pools"] = [
                 (
@@ -231,19 +137,26 @@ def module_docstring(plan: Plan) -> str:
         for line in spec.description.strip().split("\n"):
             parts += _wrap(line) if len(line) > WIDTH else [line]
     parts += ["", f"For x of shape {plan.layout}, C channels, in float32:"]
+    on_logits = plan.fusion != "alone" and FUSIONS[plan.fusion].on_logits
     formulas: list[tuple[str, str]] = []
-    if spec.channel is not None:
-        formulas += _channel_lines(plan)
-    if spec.spatial is not None:
-        formulas += _spatial_lines(plan)
-    if plan.gamma in _GAMMA:
-        formulas += [("block", _FUSION[plan.fusion]), ("output", _GAMMA[plan.gamma])]
+    for kind, branch in spec.branches().items():
+        formulas += BRANCHES[kind].describe(spec, branch, on_logits)
+    if plan.fusion == "alone":
+        ((kind, branch),) = spec.branches().items()
+        output = BRANCHES[kind].alone(branch)
     else:
-        formulas.append(("output", _FUSION[plan.fusion]))
+        output = FUSIONS[plan.fusion].formula
+    if plan.gamma != "none":
+        formulas += [("block", output), ("output", GAMMAS[plan.gamma].formula)]
+    else:
+        formulas.append(("output", output))
+    column = max(9, *(len(label) + 1 for label, _ in formulas))
     for label, text in formulas:
-        parts += _wrap(f"{label:<9}{text}", indent="    ", hanging="         ")
-    width = max(len(w.name) for w in plan.weights)
-    parts += ["", "Weights:"]
+        parts += _wrap(
+            f"{label.ljust(column)}{text}", indent="    ", hanging=" " * column
+        )
+    width = max((len(w.name) for w in plan.weights), default=0)
+    parts += ["", "Weights:" if plan.weights else "Weights: none."]
     parts += [f"    {w.name.ljust(width)}  {w.shape}" for w in plan.weights]
     parts += [
         "",
@@ -255,8 +168,7 @@ def module_docstring(plan: Plan) -> str:
 
 
 def _kinds(plan: Plan) -> str:
-    present = [name for name in ("channel", "spatial") if getattr(plan, name)]
-    return " and ".join(present)
+    return " and ".join(plan.spec.branches())
 
 
 # ------------------------------------------------------------------------- the class
@@ -284,18 +196,29 @@ def layer_docstring(plan: Plan) -> str:
     lines += ["    Args:"] + _argument_lines(plan)
     lines += ["", "    Call arguments:"]
     lines.append(f"        inputs: {plan.layout}.")
-    if (plan.channel and plan.channel.training) or (
-        plan.spatial and plan.spatial.training
-    ):
+    if any(branch.training for branch in plan.branches):
         lines.append("        training: True in training (set by Keras).")
-    shapes = {"channel": "(batch, channels)", "spatial": "(batch, height, width)"}
-    scores = ", ".join(f'"{name}": {shapes[name]}' for name, _ in plan.scores)
+    scores = ", ".join(f'"{name}": {shape}' for name, shape in _scores(plan))
     lines += _wrap(
         f"return_attention_scores: also return the gates: (outputs, {{{scores}}}).",
         "        ",
         "    ",
     )
     return escape_docstring("\n".join(lines) + "\n    ")
+
+
+def _scores(plan: Plan) -> list[tuple[str, str]]:
+    """The attention scores call() returns: (name, shape)."""
+    full = "(batch, height, width, channels) in the input's layout"
+    if plan.fusion != "alone" and FUSIONS[plan.fusion].on_logits:
+        return [("attention", full)]
+    found = []
+    for kind, branch in plan.spec.branches().items():
+        if kind == "channel" and branch.apply == "add":
+            continue  # it adds to x: no gate
+        extent = kind == "channel" and branch.extent != "global"
+        found.append((kind, full if extent else BRANCHES[kind].score))
+    return found
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import rules
-from .catalogue import POOLS, suggest_pool
+from .catalogue import BRANCHES, POOLS, suggest_pool
 from .errors import Diagnostic, KeyPath, SpecError, did_you_mean, one_of
-from .spec import ChannelBranch, Gamma, SpatialBranch, Spec
+from .spec import Gamma, Spec
 from .yamlsource import MAX_BYTES, Source, YamlError, decode, parse
 
 _SECTIONS: dict[str, type[BaseModel]] = {
-    "channel": ChannelBranch,
-    "spatial": SpatialBranch,
+    **{kind: branch.model for kind, branch in BRANCHES.items()},
     "gamma": Gamma,
 }
 SPEC_SUFFIXES = (".yaml", ".yml")

@@ -53,7 +53,7 @@ def specs_dir() -> Path:
 
 @cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -61,22 +61,25 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["literal"] = repr  # a plan value as a Python literal
+    return env
 
 
 def _close_method_gaps(text: str) -> str:
-    """Drop blank lines inside method bodies (lines indented 8+ spaces).
+    """Drop blank lines inside method bodies (before lines indented 8+ spaces).
 
     Optional template blocks that print nothing leave empty lines behind; black keeps
     them. Generated method bodies never want one, so they are removed in one place here
     instead of with whitespace-control markers on every tag.
     """
-    lines = text.split("\n")
-    kept = [
-        line
-        for line, following in zip(lines, lines[1:] + [""], strict=True)
-        if line.strip() or not following.startswith(" " * 8)
-    ]
-    return "\n".join(kept)
+    kept: list[str] = []
+    following = ""  # the next line that is not blank
+    for line in reversed(text.split("\n")):
+        if line.strip():
+            following = line
+        if line.strip() or not following.startswith(" " * 8):
+            kept.append(line)
+    return "\n".join(reversed(kept))
 
 
 def render_source(spec: Spec, spec_path: str) -> str:

@@ -5,89 +5,52 @@ writes ``norm_momentum`` without ``norm: batch`` believes the block has batch no
 :func:`inactive` says which keys have no effect in a spec and why; the validator
 reports those the user wrote, and ``cbamgen new`` writes them commented out.
 
-Every rule names the keys it reads. The loader runs the rules on a spec whose invalid
-parts were set aside, and drops a rule's finding when a key it reads was invalid, so a
-file's errors come in one run without guesses built on a value that was rejected.
+The rules of each branch, excitation and pool live with them in the catalogue; the
+rules here are the spec's own (which branches a block has, the fusion, gamma). Every
+rule names the keys it reads. The loader runs the rules on a spec whose invalid parts
+were set aside, and drops a rule's finding when a key it reads was invalid, so a file's
+errors come in one run without guesses built on a value that was rejected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from .catalogue import BRANCHES, FUSIONS
+from .catalogue.parts import Problem, one_or_list
 from .errors import KeyPath
-from .spec import ChannelBranch, SpatialBranch, Spec
+from .spec import Spec
 
-MLP_ONLY = ("reduction", "hidden", "rounding", "divisor", "min_hidden", "activation")
-WIDTH_KEYS = ("reduction", "rounding", "divisor", "min_hidden")
-NORM_KEYS = ("norm_momentum", "norm_epsilon")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A rule broken at ``path``; ``reads`` are the other keys the rule looked at."""
-
-    path: KeyPath
-    message: str
-    at_key: bool = False  # point at the key itself, not at its value
-    reads: tuple[KeyPath, ...] = ()
+__all__ = ["Problem", "check", "inactive"]
 
 
 def _inactive_rules(spec: Spec) -> Iterator[Problem]:
-    if spec.channel is not None:
-        yield from _channel_inactive(spec.channel)
-    if spec.spatial is not None and spec.spatial.norm != "batch":
-        for key in NORM_KEYS:
-            yield Problem(
-                ("spatial", key),
-                f"'{key}' only applies with norm: batch; add 'norm: batch' or remove it",
-                reads=(("spatial", "norm"),),
-            )
-    if (spec.channel is None or spec.spatial is None) and spec.fusion != "sequential":
+    for kind, branch in spec.branches().items():
+        yield from BRANCHES[kind].inactive(branch, spec)
+    pair = spec.channel is not None and spec.spatial is not None
+    if not pair and spec.fusion != "sequential":
+        alone = [k for k in spec.branches() if BRANCHES[k].whole]
+        fix = "remove 'fusion'" + ("" if alone else " or add the other branch")
         yield Problem(
             ("fusion",),
             f"fusion '{spec.fusion}' combines two branches but the block has one; "
-            "remove 'fusion' or add the other branch",
-            reads=(("channel",), ("spatial",)),
+            + fix,
+            reads=tuple((kind,) for kind in BRANCHES),
         )
+    if pair and FUSIONS[spec.fusion].on_logits:
+        for kind in ("channel", "spatial"):
+            yield Problem(
+                (kind, "gate"),
+                f"'gate' has no effect with fusion: {spec.fusion}, which gates the "
+                "branches' logits together with a sigmoid; remove it",
+                reads=(("fusion",),),
+            )
     if spec.gamma is not None and spec.gamma.mode == "none":
         yield Problem(
             ("gamma", "init"),
             "'init' has no effect with mode 'none'; remove it or choose mode 'blend' "
             "or 'residual'",
             reads=(("gamma", "mode"),),
-        )
-
-
-def _channel_inactive(branch: ChannelBranch) -> Iterator[Problem]:
-    excite = (("channel", "excite"),)
-    if branch.excite != "mlp":
-        for key in MLP_ONLY:
-            yield Problem(
-                ("channel", key),
-                f"'{key}' only applies to excite: mlp (this branch uses excite: "
-                f"{branch.excite}); remove it",
-                reads=excite,
-            )
-    elif branch.hidden is not None:
-        for key in WIDTH_KEYS:
-            yield Problem(
-                ("channel", key),
-                f"'hidden' sets the width directly, so '{key}' has no effect; "
-                "remove one of them",
-                reads=(*excite, ("channel", "hidden")),
-            )
-    if branch.excite != "conv1d":
-        yield Problem(
-            ("channel", "kernel_size"),
-            "'kernel_size' only applies to excite: conv1d; remove it",
-            reads=excite,
-        )
-    else:
-        yield Problem(
-            ("channel", "bias"),
-            "excite: conv1d has no bias (ECA-Net); remove 'bias'",
-            reads=excite,
         )
 
 
@@ -112,57 +75,49 @@ def check(spec: Spec, raw: dict) -> Iterator[Problem]:
             yield Problem(
                 problem.path, problem.message, len(problem.path) > 1, problem.reads
             )
-    channel = raw.get("channel")
-    pools = channel.get("pools") if isinstance(channel, dict) else None
-    for index, pool in enumerate(pools if isinstance(pools, list) else ()):
-        if isinstance(pool, dict) and "window" in pool:  # even a rejected one
-            yield Problem(
-                ("channel", "pools", index, "window"),
-                "window pooling is for the spatial branch only; the channel branch "
-                "pools each whole map",
-                True,
-            )
-    for name, branch in (("channel", spec.channel), ("spatial", spec.spatial)):
-        if branch is not None:
-            yield from _pool_rules(name, branch)
+    for kind, branch in spec.branches().items():
+        yield from BRANCHES[kind].rules(branch, raw.get(kind))
+    if spec.channel is not None and spec.spatial is not None:
+        yield from _fusion_rules(spec)
+
+
+def _fusion_rules(spec: Spec) -> Iterator[Problem]:
+    if FUSIONS[spec.fusion].on_logits and spec.channel.apply != "multiply":
+        yield Problem(
+            ("channel", "apply"),
+            f"fusion: {spec.fusion} adds the branches' logits; apply: "
+            f"{spec.channel.apply} has none to add: remove 'apply' or choose another "
+            "fusion",
+            True,
+            reads=(("fusion",),),
+        )
 
 
 def _top_level(spec: Spec, raw: dict) -> Iterator[Problem]:
-    for branch in ("channel", "spatial"):
+    for branch in BRANCHES:
         if branch in raw and raw[branch] is None:
             yield Problem(
                 (branch,),
                 f"'{branch}:' is empty; write '{branch}: {{}}' for the default {branch} "
                 "branch, or remove the key",
             )
-    written_empty = any(raw.get(b, 1) is None for b in ("channel", "spatial"))
+    written_empty = any(raw.get(b, 1) is None for b in BRANCHES)
     misspelled = set(raw) - set(Spec.model_fields)  # 'chanel' may be the branch
-    if (
-        spec.channel is None
-        and spec.spatial is None
-        and not (written_empty or misspelled)
-    ):
+    present = spec.branches()
+    if not present and not (written_empty or misspelled):
+        alone = [f"'{kind}'" for kind, b in BRANCHES.items() if b.whole]
         yield Problem(
             (),
-            "a block needs a 'channel' branch, a 'spatial' branch, or both",
-            reads=(("channel",), ("spatial",)),
+            "a block needs a 'channel' branch, a 'spatial' branch, or both (or one "
+            f"{one_or_list(alone)} branch)",
+            reads=tuple((kind,) for kind in BRANCHES),
         )
-
-
-def _pool_rules(name: str, branch: ChannelBranch | SpatialBranch) -> Iterator[Problem]:
-    for index, pool in enumerate(branch.pools):
-        if pool.window is not None and "sampler" in pool.model_fields_set:
+    for kind in present:
+        others = [other for other in present if other != kind]
+        if BRANCHES[kind].whole and others:
             yield Problem(
-                (name, "pools", index, "sampler"),
-                "'sampler' chooses how a map or a pixel's channels are sampled; over "
-                "a window, stochastic pooling has one sampler: remove 'sampler'",
+                (kind,),
+                f"a {kind} branch is a block of its own; remove "
+                f"{one_or_list([repr(o) for o in others])} or '{kind}'",
                 True,
-            )
-        if pool.kind == "mixed" and pool.trainable and pool.alpha in (0, 1):
-            yield Problem(
-                (name, "pools", index, "alpha"),
-                "a trainable alpha is kept in (0, 1) by a sigmoid, so it cannot start at "
-                "0 or 1; use e.g. 0.01 or 0.99",
-                True,
-                reads=((name, "pools", index, "trainable"),),
             )

@@ -1,8 +1,10 @@
 """The spec language (``SPEC-v1``) as typed, validated pydantic models.
 
-These models check structure, types and ranges. Rules that relate several keys (a key
-that only means something with another key's value) live in :mod:`cbamgen.rules`, so each
-can point at the key that is wrong.
+These models check structure, types and ranges. The branches' models are assembled by
+the catalogue from the keys of their parts (:mod:`cbamgen.catalogue.branches`). Rules
+that relate several keys (a key that only means something with another key's value)
+live with the parts and in :mod:`cbamgen.rules`, so each can point at the key that is
+wrong.
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from .catalogue import PoolSpec
+from .catalogue import FUSIONS, GAMMAS
+from .catalogue.branches import (
+    ChannelBranch,
+    CoordinateBranch,
+    EnergyBranch,
+    SpatialBranch,
+)
+from .catalogue.parts import choice
 from .dialect import TARGETS
 from .fields import STRICT, number, text
 
 SUPPORTED_VERSIONS = (1,)
-DEFAULT_CHANNEL_POOLS = ("avg", "max")
-DEFAULT_SPATIAL_POOLS = ("max", "avg")
 
 _CAPWORDS = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
 
@@ -52,92 +59,8 @@ def _version(value: Any) -> int:
     return value
 
 
-def _pool_list(default: tuple[str, ...]):
-    return Field(
-        default_factory=lambda: [{"type": name} for name in default],
-        min_length=1,
-        validate_default=True,
-        max_length=16,
-    )
-
-
 def _doc(default: Any, text: str) -> Any:
     return Field(default, description=text)
-
-
-class ChannelBranch(BaseModel):
-    """Channel attention: pool each channel's map to descriptors, excite, gate channels."""
-
-    model_config = STRICT
-
-    pools: Annotated[
-        list[PoolSpec],
-        _pool_list(DEFAULT_CHANNEL_POOLS),
-        Field(
-            description="pools giving one descriptor per channel (see cbamgen pools)"
-        ),
-    ]
-    combine: Literal["sum", "concat"] = _doc(
-        "sum", "sum: excite each descriptor, add (CBAM); concat: excite them joined"
-    )
-    excite: Literal["mlp", "conv1d", "linear"] = _doc(
-        "mlp", "mlp: Dense-act-Dense; linear: one Dense (eSE); conv1d: ECA-Net"
-    )
-    reduction: number(ge=0.01, le=1e6) = _doc(
-        16, "mlp: hidden width from C / reduction"
-    )
-    hidden: number(integer=True, ge=1, le=1_000_000) | None = _doc(
-        None, "mlp: explicit hidden width (replaces reduction and its rounding keys)"
-    )
-    rounding: Literal["floor", "nearest"] = _doc(
-        "floor", "mlp: round C / reduction down (CBAM) or to nearest (timm)"
-    )
-    divisor: number(integer=True, ge=1, le=4096) = _doc(
-        1, "mlp: hidden width is a multiple of this"
-    )
-    min_hidden: number(integer=True, ge=1, le=1_000_000) = _doc(
-        1, "mlp: hidden width is at least this"
-    )
-    activation: Literal["relu", "gelu", "silu", "tanh"] = _doc(
-        "relu", "mlp: hidden activation (gelu is the exact erf form)"
-    )
-    bias: bool = _doc(True, "biases in the Dense layers (mlp, linear)")
-    kernel_size: number(integer=True, ge=1, le=63, odd=True, also=("adaptive",)) = _doc(
-        "adaptive", "conv1d: odd kernel size, or adaptive (ECA-Net's rule from C)"
-    )
-    gate: Literal["sigmoid", "hard_sigmoid"] = _doc(
-        "sigmoid", "the attention gate; hard_sigmoid(z) = clip(z / 6 + 1/2, 0, 1)"
-    )
-
-
-class SpatialBranch(BaseModel):
-    """Spatial attention: pool across channels to maps, convolve to one map, gate pixels."""
-
-    model_config = STRICT
-
-    pools: Annotated[
-        list[PoolSpec],
-        _pool_list(DEFAULT_SPATIAL_POOLS),
-        Field(
-            description="pools giving one map each, in conv input order; window: k "
-            "pools each channel over k x k neighbourhoods instead"
-        ),
-    ]
-    kernel_size: number(integer=True, ge=1, le=63, odd=True) = _doc(
-        7, "odd kernel size of the conv that makes the attention map"
-    )
-    dilation: number(integer=True, ge=1, le=32) = _doc(1, "dilation of that conv")
-    bias: bool = _doc(True, "bias of that conv")
-    norm: Literal["none", "batch"] = _doc(
-        "none", "batch: BatchNormalization after the conv (CBAM's code, timm)"
-    )
-    norm_momentum: number(ge=0, lt=1) = _doc(
-        0.99, "norm: batch; Keras momentum (PyTorch 0.01 = Keras 0.99)"
-    )
-    norm_epsilon: number(gt=0, le=1) = _doc(1e-5, "norm: batch; epsilon")
-    gate: Literal["sigmoid", "hard_sigmoid"] = _doc(
-        "sigmoid", "the attention gate; hard_sigmoid(z) = clip(z / 6 + 1/2, 0, 1)"
-    )
 
 
 class Gamma(BaseModel):
@@ -145,7 +68,7 @@ class Gamma(BaseModel):
 
     model_config = STRICT
 
-    mode: Literal["blend", "residual", "none"] = Field(
+    mode: choice(GAMMAS) = Field(
         description="blend: (1 - g) x + g y; residual: x + g y; none: y"
     )
     init: number(ge=-1e6, le=1e6) = _doc(0.0, "the starting value of gamma")
@@ -176,11 +99,29 @@ class Spec(BaseModel):
     )
     channel: ChannelBranch | None = _doc(None, "channel attention; absent: none")
     spatial: SpatialBranch | None = _doc(None, "spatial attention; absent: none")
-    fusion: Literal["sequential", "spatial_first", "add", "multiply", "mean"] = _doc(
-        "sequential", "S(C(x)), C(S(x)), C(x) + S(x), C(x) * S(x) or their mean"
+    coordinate: CoordinateBranch | None = _doc(
+        None, "coordinate attention, a block of its own; absent: none"
+    )
+    energy: EnergyBranch | None = _doc(
+        None, "SimAM's parameter-free energy gate, a block of its own; absent: none"
+    )
+    fusion: choice(FUSIONS) = _doc(
+        "sequential",
+        "how channel and spatial combine: S(C(x)), C(S(x)), C(x) + S(x), "
+        "C(x) * S(x), their mean or maximum, or BAM's x (1 + sigmoid(Mc + Ms))",
     )
     gamma: Gamma | None = _doc(None, "optional learnable gate: {mode, init}")
 
     @property
     def gamma_mode(self) -> str:
         return self.gamma.mode if self.gamma is not None else "none"
+
+    def branches(self) -> dict[str, Any]:
+        """The branches the spec has, by kind, in the catalogue's order."""
+        from .catalogue import BRANCHES
+
+        return {
+            kind: getattr(self, kind)
+            for kind in BRANCHES
+            if getattr(self, kind) is not None
+        }

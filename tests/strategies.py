@@ -1,7 +1,9 @@
 """Hypothesis strategies that draw whole specs from the spec language's vocabulary.
 
-Pool parameters are drawn from each catalogue model's JSON schema, so a pool added to the
-catalogue is drawn here without editing this file.
+Pools and their parameters are drawn from the catalogue (each pool's JSON schema and
+the regions it can reduce), and so are excitations, fusions and gates: an entry added
+to the catalogue is drawn here without editing this file, as long as its keys are
+those of the catalogue's shared keys.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from cbamgen.catalogue import POOLS
+from cbamgen.catalogue import EXCITATIONS, FUSIONS, GATES, POOLS
 
 #: Upper ends for drawn numbers: the language allows more, these keep values realistic.
 _NUMBER_CAP = 6.0
@@ -56,9 +58,14 @@ def _field(schema: dict[str, Any]) -> st.SearchStrategy:
     return _number(schema)
 
 
+def kinds(region: str) -> list[str]:
+    """The pools that can reduce ``region``."""
+    return sorted(name for name, cls in POOLS.items() if region in cls.regions)
+
+
 @st.composite
-def pools(draw, allow_window: bool = False) -> Any:
-    kind = draw(st.sampled_from(sorted(POOLS)))
+def pools(draw, region: str = "map", allow_window: bool = False) -> Any:
+    kind = draw(st.sampled_from(kinds(region)))
     schema = POOLS[kind].model_json_schema()
     settings: dict[str, Any] = {}
     for key, field in schema.get("properties", {}).items():
@@ -72,7 +79,8 @@ def pools(draw, allow_window: bool = False) -> Any:
         and settings.get("alpha", 0.5) in (0, 1)
     ):
         settings["alpha"] = 0.5
-    if allow_window and draw(st.integers(0, 3)) == 0:
+    windowed = allow_window and "window" in POOLS[kind].regions
+    if windowed and not POOLS[kind].keeps_channels and draw(st.integers(0, 3)) == 0:
         settings["window"] = draw(st.sampled_from([1, 3, 5]))
         settings.pop("sampler", None)  # a window has one sampler
     if not settings and draw(st.booleans()):
@@ -80,62 +88,144 @@ def pools(draw, allow_window: bool = False) -> Any:
     return {"type": kind, **settings}
 
 
+def _width(draw, branch: dict[str, Any]) -> None:
+    if draw(st.booleans()):
+        branch["hidden"] = draw(st.integers(1, 12))
+    else:
+        branch["reduction"] = draw(st.sampled_from([0.5, 1, 2, 3.5, 4, 16]))
+        branch["rounding"] = draw(st.sampled_from(["floor", "nearest"]))
+        branch["divisor"] = draw(st.sampled_from([1, 2, 8]))
+        branch["min_hidden"] = draw(st.sampled_from([1, 3]))
+        branch["round_limit"] = draw(st.sampled_from([0, 0.9]))
+
+
+def _norm(draw, branch: dict[str, Any], norms: list[str]) -> None:
+    norm = draw(st.sampled_from(["none", *norms]))
+    branch["norm"] = norm
+    if norm == "batch":
+        branch["norm_momentum"] = draw(st.sampled_from([0.9, 0.99]))
+    if norm != "none":
+        branch["norm_epsilon"] = draw(st.sampled_from([1e-5, 1e-3]))
+
+
+ACTIVATIONS = ["relu", "gelu", "silu", "tanh", "hard_swish", "none"]
+
+
 @st.composite
-def channel_branches(draw) -> dict[str, Any]:
+def channel_branches(draw, on_logits: bool = False) -> dict[str, Any]:
+    extent = draw(st.sampled_from(["global", "global", "global", 2, 3]))
+    excitations = sorted(
+        name
+        for name, part in EXCITATIONS["channel"].items()
+        if extent == "global" or part.positionwise
+    )
     branch: dict[str, Any] = {
-        "pools": draw(st.lists(pools(), min_size=1, max_size=3)),
+        "pools": draw(
+            st.lists(
+                pools("map" if extent == "global" else "extent"),
+                min_size=1,
+                max_size=3,
+            )
+        ),
         "combine": draw(st.sampled_from(["sum", "concat"])),
-        "excite": draw(st.sampled_from(["mlp", "linear", "conv1d"])),
-        "gate": draw(st.sampled_from(["sigmoid", "hard_sigmoid"])),
+        "excite": draw(st.sampled_from(excitations)),
     }
-    if branch["excite"] == "mlp":
-        if draw(st.booleans()):
-            branch["hidden"] = draw(st.integers(1, 12))
-        else:
-            branch["reduction"] = draw(st.sampled_from([0.5, 1, 2, 3.5, 4, 16]))
-            branch["rounding"] = draw(st.sampled_from(["floor", "nearest"]))
-            branch["divisor"] = draw(st.sampled_from([1, 2, 8]))
-            branch["min_hidden"] = draw(st.sampled_from([1, 3]))
-        branch["activation"] = draw(st.sampled_from(["relu", "gelu", "silu", "tanh"]))
-    if branch["excite"] != "conv1d":
-        branch["bias"] = draw(st.booleans())
-    if branch["excite"] == "conv1d":
-        branch["kernel_size"] = draw(st.sampled_from(["adaptive", 1, 3, 5]))
+    if extent != "global":
+        branch["extent"] = extent
+    apply = (
+        "multiply"
+        if on_logits
+        else draw(st.sampled_from(["multiply", "multiply", "add", "multiply_add"]))
+    )
+    branch["apply"] = apply
+    if apply != "add" and not on_logits:
+        branch["gate"] = draw(st.sampled_from(sorted(GATES)))
+    _excitation_keys(draw, branch, EXCITATIONS["channel"][branch["excite"]])
     return branch
 
 
+def _excitation_keys(draw, branch: dict[str, Any], part) -> None:
+    """Values for the keys the chosen excitation reads (see its ``keys``)."""
+    keys = part.keys
+    if "reduction" in keys:
+        _width(draw, branch)
+    if "activation" in keys:
+        branch["activation"] = draw(st.sampled_from(ACTIVATIONS))
+    if "norm" in keys and "norm" not in branch:
+        norms = keys["norm"].annotation.__args__
+        refused = {"shared": "group", "depthwise": "layer"}.get(part.name)
+        _norm(draw, branch, [n for n in norms if n not in ("none", refused)])
+    if "bias" in keys:
+        branch["bias"] = draw(st.booleans())
+    if "kernel_size" in keys and "kernel_size" not in branch:
+        choices = ["adaptive", 1, 3, 5] if "padding" in keys else [1, 3, 7]
+        branch["kernel_size"] = draw(st.sampled_from(choices))
+    if "padding" in keys:
+        branch["padding"] = draw(st.sampled_from(["zero", "circular"]))
+    if "depth" in keys:
+        branch["depth"] = draw(st.integers(0, 2))
+
+
 @st.composite
-def spatial_branches(draw) -> dict[str, Any]:
+def spatial_branches(draw, on_logits: bool = False) -> dict[str, Any]:
     branch: dict[str, Any] = {
-        "pools": draw(st.lists(pools(allow_window=True), min_size=1, max_size=3)),
+        "pools": draw(
+            st.lists(pools("across", allow_window=True), min_size=1, max_size=3)
+        ),
+        "excite": draw(st.sampled_from(sorted(EXCITATIONS["spatial"]))),
         "kernel_size": draw(st.sampled_from([1, 3, 5, 7])),
         "dilation": draw(st.sampled_from([1, 2])),
         "bias": draw(st.booleans()),
-        "gate": draw(st.sampled_from(["sigmoid", "hard_sigmoid"])),
     }
+    if not on_logits:
+        branch["gate"] = draw(st.sampled_from(sorted(GATES)))
     if draw(st.booleans()):
         branch["norm"] = "batch"
         branch["norm_momentum"] = draw(st.sampled_from([0.9, 0.99]))
         branch["norm_epsilon"] = draw(st.sampled_from([1e-5, 1e-3]))
+    _excitation_keys(draw, branch, EXCITATIONS["spatial"][branch["excite"]])
+    return branch
+
+
+@st.composite
+def coordinate_branches(draw) -> dict[str, Any]:
+    branch: dict[str, Any] = {
+        "pools": [draw(pools("strip"))],
+        "excite": draw(st.sampled_from(sorted(EXCITATIONS["coordinate"]))),
+        "join": draw(st.sampled_from(["multiply", "add"])),
+        "gate": draw(st.sampled_from(sorted(GATES))),
+    }
+    _excitation_keys(draw, branch, EXCITATIONS["coordinate"][branch["excite"]])
     return branch
 
 
 @st.composite
 def specs(draw) -> dict[str, Any]:
-    which = draw(st.sampled_from(["channel", "spatial", "both", "both"]))
+    which = draw(
+        st.sampled_from(
+            ["channel", "spatial", "both", "both", "both", "coordinate", "energy"]
+        )
+    )
     spec: dict[str, Any] = {
         "cbamgen": 1,
         "name": "Drawn",
         "data_format": draw(st.sampled_from(["channels_last", "channels_first"])),
     }
+    fusion = draw(st.sampled_from(sorted(FUSIONS))) if which == "both" else None
+    on_logits = fusion is not None and FUSIONS[fusion].on_logits
     if which in ("channel", "both"):
-        spec["channel"] = draw(channel_branches())
+        spec["channel"] = draw(channel_branches(on_logits))
     if which in ("spatial", "both"):
-        spec["spatial"] = draw(spatial_branches())
-    if which == "both":
-        spec["fusion"] = draw(
-            st.sampled_from(["sequential", "spatial_first", "add", "multiply", "mean"])
-        )
+        spec["spatial"] = draw(spatial_branches(on_logits))
+    if which == "coordinate":
+        spec["coordinate"] = draw(coordinate_branches())
+    if which == "energy":
+        spec["energy"] = {
+            "lambda": draw(st.sampled_from([1e-4, 0.1, 2.0])),
+            "gate": draw(st.sampled_from(sorted(GATES))),
+        }
+    if fusion is not None:
+        spec["fusion"] = fusion
     mode = draw(st.sampled_from(["absent", "none", "blend", "residual"]))
     if mode == "none":
         spec["gamma"] = {"mode": "none"}

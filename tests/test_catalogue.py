@@ -27,10 +27,29 @@ def variants(kind: str) -> list[dict]:
         if "enum" in prop and name != "type":
             choices = [dict(c, **{name: v}) for c in choices for v in prop["enum"]]
     plain = [dict(c, type=kind) for c in choices]
+    if "window" not in POOLS[kind].regions or POOLS[kind].keeps_channels:
+        return plain
     # 'sampler' is for maps and a pixel's channels: a window has one sampler.
     windowed = [dict(c, type=kind, window=3) for c in choices if "sampler" not in c]
     windowed += [dict(type=kind, window=3)] if not windowed else []
     return plain + windowed
+
+
+#: Where a spec puts a pool to make it reduce each region.
+PLACES = {
+    "map": "channel: {{pools: [{pool}]}}",
+    "extent": "channel: {{pools: [{pool}], extent: 2}}",
+    "across": "spatial: {{pools: [{pool}]}}",
+    "window": "spatial: {{pools: [{pool}]}}",
+    "strip": "coordinate: {{pools: [{pool}]}}",
+}
+
+
+def places(variant: dict) -> list[str]:
+    if "window" in variant:
+        return [PLACES["window"]]
+    regions = POOLS[variant["type"]].regions
+    return [PLACES[r] for r in regions if r != "window"]
 
 
 def called_and_defined(source: str) -> tuple[set[str], set[str]]:
@@ -51,18 +70,18 @@ def called_and_defined(source: str) -> tuple[set[str], set[str]]:
 def test_every_pool_variant_renders_with_exactly_the_helpers_it_calls(
     kind, data_format, target
 ):
-    """In each branch and with a window: every helper called is defined, and every
-    helper defined is called (the pools declare what they call; this checks them)."""
+    """In every region it can reduce: every helper called is defined, and every helper
+    defined is called (the pools declare what they call; this checks them)."""
     for variant in variants(kind):
-        branch = "spatial" if variant.get("window") else "channel"
-        for where in (branch, "spatial"):
+        for place in places(variant):
+            branch = place.format(pool=variant).replace("'", "")
             text = (
                 f"cbamgen: 1\nname: One\ntarget: {target}\ndata_format: {data_format}"
-                f"\n{where}: {{pools: [{variant}]}}\n"
-            ).replace("'", "")
+                f"\n{branch}\n"
+            )
             source = render_source(spec_from_yaml(text), "x.yaml")
             called, defined = called_and_defined(source)
-            assert called == defined, (variant, where, called ^ defined)
+            assert called == defined, (variant, branch, called ^ defined)
 
 
 def test_docs_pool_table_is_generated_from_the_catalogue():

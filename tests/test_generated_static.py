@@ -21,9 +21,17 @@ VARIANTS = [
     "{type: lse, normalize: sum}",
     "{type: mixed, trainable: true}",
 ]
-PLAIN = ", ".join([*POOLS, *VARIANTS])
+
+
+def _reducing(region: str) -> list[str]:
+    return [kind for kind, cls in POOLS.items() if region in cls.regions]
+
+
+MAPS = ", ".join([*_reducing("map"), *VARIANTS])
+ACROSS = ", ".join([*_reducing("across"), *VARIANTS])
 WINDOWED = ", ".join(
-    f"{{type: {k}, window: 3}}" for k in [*POOLS, "stochastic, weights: softmax"]
+    f"{{type: {k}, window: 3}}"
+    for k in [*_reducing("window"), "stochastic, weights: softmax"]
 )
 
 
@@ -35,7 +43,7 @@ def rendered(name: str, channel: str, spatial: str) -> str:
 
 SOURCES = {p.stem: p.read_text(encoding="utf-8") for p in GENERATED}
 SOURCES["every_pool"] = rendered(
-    "EveryPool", f"{{pools: [{PLAIN}]}}", f"{{pools: [{PLAIN}], norm: batch}}"
+    "EveryPool", f"{{pools: [{MAPS}]}}", f"{{pools: [{ACROSS}], norm: batch}}"
 )
 SOURCES["every_window"] = rendered(
     "EveryWindow", "{excite: conv1d}", f"{{pools: [{WINDOWED}]}}"

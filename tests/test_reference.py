@@ -9,15 +9,19 @@ import pytest
 
 from cbamgen import reference
 from cbamgen.catalogue import POOLS
-from cbamgen.spec import ChannelBranch
+from cbamgen.spec import ChannelBranch, Spec
 
 X = np.array([[1.0, 2.0], [3.0, 4.0]])  # one channel, a 2x2 map
 FLAT = X.reshape(1, 4)
 
 
+#: Attention pooling's learned scores: s = 0.5 x + 0.25 (the shift cancels out).
+SCORES = {"p_score/kernel": np.array([[0.5]]), "p_score/bias": np.array([0.25])}
+
+
 def pool(kind: str, **settings) -> float:
     spec_pool = POOLS[kind](type=kind, **settings)
-    return float(reference.pool(spec_pool, FLAT, 1, {}, "unused")[0])
+    return float(reference.pool(spec_pool, FLAT[..., None], 1, SCORES, "p")[0, 0])
 
 
 # SPEC-v1, "Reference values for one channel x = [1, 2, 3, 4]".
@@ -33,6 +37,8 @@ SPEC_VALUES = [
     ("softpool", {}, 3.492653),
     ("stochastic", {}, 3.0),
     ("mixed", {}, 3.25),
+    # sum softmax(0.5 x)_i x_i, by hand: 50.0866 / 16.2377.
+    ("attention", {}, 3.084576),
 ]
 
 
@@ -42,7 +48,20 @@ def test_pool_matches_spec_reference_value(kind, settings, expected):
 
 
 def test_every_catalogue_pool_has_a_pinned_value():
-    assert {kind for kind, _, _ in SPEC_VALUES} == set(POOLS)
+    reducing = {kind for kind, cls in POOLS.items() if not cls.keeps_channels}
+    assert {kind for kind, _, _ in SPEC_VALUES} == reducing
+
+
+def test_no_pooling_gives_the_spatial_conv_every_channel():
+    """pools: [none] with a 1x1 conv of weights w: s = sigmoid(x . w + b) per pixel."""
+    spec = Spec.model_validate(
+        {"cbamgen": 1, "name": "S", "spatial": {"pools": ["none"], "kernel_size": 1}}
+    )
+    x = np.arange(12.0).reshape(1, 2, 2, 3) / 10.0
+    kernel = np.array([0.5, -1.0, 2.0]).reshape(1, 1, 3, 1)
+    weights = {"spatial_conv/kernel": kernel, "spatial_conv/bias": np.array([0.1])}
+    by_hand = 1.0 / (1.0 + np.exp(-(x @ np.array([0.5, -1.0, 2.0]) + 0.1)))
+    assert np.allclose(reference.forward(spec, weights, x), x * by_hand[..., None])
 
 
 def test_l2_is_lp_with_p2_mean():

@@ -108,8 +108,9 @@ def defined_functions(source: str) -> set[str]:
 
 @pytest.mark.parametrize("kind", sorted(POOLS))
 def test_only_the_pools_a_spec_uses_are_emitted(kind):
+    branch = "spatial" if "across" in POOLS[kind].regions else "channel"
     source = render_source(
-        spec_from_yaml(f"cbamgen: 1\nname: One\nspatial: {{pools: [{kind}]}}\n"),
+        spec_from_yaml(f"cbamgen: 1\nname: One\n{branch}: {{pools: [{kind}]}}\n"),
         "x.yaml",
     )
     pools = {name for name in defined_functions(source) if name.endswith("_pool")}

@@ -81,7 +81,8 @@ BAD = [
     (
         "cbamgen: 1\nname: B\nchanel: {}\n",
         "specs/x.yaml:3:1: chanel: unknown key 'chanel' (did you mean 'channel'?); allowed here: "
-        "cbamgen, name, description, target, data_format, channel, spatial, fusion, gamma",
+        "cbamgen, name, description, target, data_format, channel, spatial, coordinate, "
+        "energy, fusion, gamma",
     ),
     (
         "cbamgen: 2\nname: B\nchannel: {}\n",
@@ -147,7 +148,8 @@ BAD = [
     ),
     (
         "cbamgen: 1\nname: B\n",
-        "specs/x.yaml:1:1: (root): a block needs a 'channel' branch, a 'spatial' branch, or both",
+        "specs/x.yaml:1:1: (root): a block needs a 'channel' branch, a 'spatial' branch, or "
+        "both (or one 'coordinate' or 'energy' branch)",
     ),
     (
         "cbamgen: 1\nname: B\nchannel:\n",
@@ -166,8 +168,8 @@ BAD = [
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {kernel_size: 3}\n",
-        "specs/x.yaml:3:11: channel.kernel_size: 'kernel_size' only applies to excite: conv1d; "
-        "remove it",
+        "specs/x.yaml:3:11: channel.kernel_size: 'kernel_size' only applies to excite: conv1d "
+        "(this branch uses excite: mlp); remove it",
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {excite: conv1d, bias: false}\n",

@@ -1,22 +1,48 @@
-"""The pool catalogue: the one place that says which pools exist and what they compute.
+"""The pools: which exist, what they compute, over which regions.
 
 Each pool owns its behaviour: its parameters (the pydantic fields, which the validator
-checks), its learnable weights, whether it needs random numbers, the template that
-prints its helper, the name of that helper, and its formula, citation and aliases for
-docstrings, listings and suggestions. The planner, the validator, the docs and
-``verify`` read them from here. Adding a pool means: a class here, its template in
-``templates/pools/``, a function in :mod:`cbamgen.reference`; the tests pick it up
-from :data:`POOLS`.
+checks), its learnable weights, whether it needs random numbers, the regions it can
+reduce, the template that prints its helper, the name of that helper, and its formula,
+citation and aliases for docstrings, listings and suggestions. The planner, the
+validator, the docs and ``verify`` read them from here. Adding a pool means: a class
+here, its template in ``templates/pools/``, a function in
+:mod:`cbamgen.reference.pools`; the tests pick it up from :data:`POOLS`.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Tag
 
-from .fields import STRICT, number
+from ..fields import STRICT, number
+
+#: The regions a pool can reduce, set by the branch it sits in and its ``window``:
+#: ``map`` (each channel's H x W map), ``across`` (the channels at a pixel), ``strip``
+#: (each channel along one spatial axis: a coordinate branch's rows or columns),
+#: ``window`` (each channel over each pixel's k x k neighbourhood, stride 1) and
+#: ``extent`` (each channel over windows of 2e - 1 cells, stride e: gather-excite).
+REGIONS = ("map", "across", "strip", "window", "extent")
+#: Regions given by an ``axis`` argument; the others by their size.
+AXIS_REGIONS = ("map", "across", "strip")
+
+
+@dataclass(frozen=True)
+class Region:
+    """What a pool reduces (one of :data:`REGIONS`), as the templates see it."""
+
+    kind: str
+
+    @property
+    def window(self) -> bool:
+        return self.kind == "window"
+
+    @property
+    def argument(self) -> str:
+        """The helper's parameter naming the region."""
+        return "axis" if self.kind in AXIS_REGIONS else self.kind
 
 
 class Pool(BaseModel):
@@ -30,6 +56,8 @@ class Pool(BaseModel):
     #: What changes in training mode (most pools: nothing).
     training: ClassVar[str] = "same as inference"
     citation: ClassVar[str] = ""
+    #: Papers a generated docstring cites when a block uses it.
+    references: ClassVar[tuple[str, ...]] = ()
     #: Numeric parameters that become constructor arguments of the generated layer.
     numeric: ClassVar[tuple[str, ...]] = ()
     #: Other names people give this pool (compared after :func:`normal_name`), each
@@ -43,6 +71,10 @@ class Pool(BaseModel):
     template: ClassVar[str | None] = None
     #: Whether the pool draws random numbers (the layer then takes a ``seed``).
     seeded: ClassVar[bool] = False
+    #: The regions it can reduce; a branch that asks another is refused by a rule.
+    regions: ClassVar[tuple[str, ...]] = ("map", "across", "strip", "window")
+    #: A pool that keeps every channel gives the spatial conv C maps, as a window does.
+    keeps_channels: ClassVar[bool] = False
 
     window: number(integer=True, ge=1, le=63, odd=True) | None = None
 
@@ -68,10 +100,14 @@ class Pool(BaseModel):
         return self.kind
 
     def helper_name(self, region: str) -> str:
-        """The helper for ``region``: ``map`` (a channel's H x W map), ``across`` (the
-        channels at a pixel) or ``window`` (each pixel's window, per channel)."""
-        suffix = "_window_pool" if region == "window" else "_pool"
+        """The helper for ``region`` (see :data:`REGIONS`): one per pool variant for
+        the regions an axis names, one for windows, one for extents."""
+        suffix = "_pool" if region in AXIS_REGIONS else f"_{region}_pool"
         return f"_{self.variant()}{suffix}"
+
+    def sublayers(self) -> tuple[str, ...]:
+        """Keras layers the pool owns (named ``<branch>_pool<i>_<name>``)."""
+        return ()
 
     def calls(self, region: str) -> tuple[str, ...]:
         """The shared helpers this pool's code calls for ``region`` (see the planner's
@@ -83,6 +119,17 @@ class Pool(BaseModel):
         return {
             k: v for k, v in self.model_dump().items() if k not in ("type", "window")
         }
+
+    def term(self, of: str = "x") -> str:
+        """The pool in a docstring's formula: ``l2(x)``, ``avg_3x3(x)``."""
+        if self.kind == "none":
+            return of
+        settings = self.label()
+        if self.window is not None:
+            settings = settings.replace(f"window={self.window}", "").replace("()", "")
+            settings = settings.replace(", )", ")").replace("(, ", "(")
+            return f"{settings}_{self.window}x{self.window}({of})"
+        return f"{settings}({of})"
 
     def label(self) -> str:
         """Short name with the non-default settings, e.g. ``lp(p=3, normalize=sum)``."""
@@ -102,8 +149,12 @@ class AvgPool(Pool):
     aliases: ClassVar[dict[str, str]] = {"average": "avg", "mean": "avg"}
     formula: ClassVar[str] = "mean(x_i)"
 
+    regions: ClassVar[tuple[str, ...]] = REGIONS
+
     def calls(self, region: str) -> tuple[str, ...]:
-        return ("_window_mean",) if region == "window" else ()
+        return {"window": ("_window_mean",), "extent": ("_extent_mean",)}.get(
+            region, ()
+        )
 
 
 class MaxPool(Pool):
@@ -113,8 +164,10 @@ class MaxPool(Pool):
     aliases: ClassVar[dict[str, str]] = {"maximum": "max"}
     formula: ClassVar[str] = "max(x_i)"
 
+    regions: ClassVar[tuple[str, ...]] = REGIONS
+
     def calls(self, region: str) -> tuple[str, ...]:
-        return ("_window_max",) if region == "window" else ()
+        return {"window": ("_window_max",), "extent": ("_extent_max",)}.get(region, ())
 
 
 class LpPool(Pool):
@@ -236,7 +289,7 @@ class StochasticPool(Pool):
             return ("_window_mean", "_window_views", "_sample_window")
         if self.sampler == "simple":
             return ("_sample_simply",)
-        split = ("_split_axis",) if region == "across" else ()
+        split = ("_split_axis",) if region in ("across", "strip") else ()
         return (*split, "_sample_2d")
 
     def describe(self) -> str:
@@ -296,8 +349,12 @@ class MixedPool(Pool):
     def logit(self, param: str) -> bool:
         return param == "alpha"
 
+    regions: ClassVar[tuple[str, ...]] = REGIONS
+
     def calls(self, region: str) -> tuple[str, ...]:
-        return ("_window_max", "_window_mean") if region == "window" else ()
+        if region in ("window", "extent"):
+            return (f"_{region}_max", f"_{region}_mean")
+        return ()
 
     def describe(self) -> str:
         learnable = ", alpha = sigmoid(a learnable weight)" if self.trainable else ""
@@ -321,6 +378,41 @@ class SoftPool(Pool):
         return "sum softmax(x)_i x_i"
 
 
+class AttentionPool(Pool):
+    type: Literal["attention"]
+    template: ClassVar[str] = "pools/attention.py.j2"
+    title: ClassVar[str] = "attention pooling"
+    aliases: ClassVar[dict[str, str]] = {"context": "attention", "gc": "attention"}
+    formula: ClassVar[str] = (
+        "sum softmax(s)_i x_i over the map, with scores s_i = w . x_i + b, one per "
+        "pixel, from all C channels (w, b learnable)"
+    )
+    citation: ClassVar[str] = "Cao et al. 2019, GCNet, arXiv:1904.11492"
+    references: ClassVar[tuple[str, ...]] = (citation,)
+    regions: ClassVar[tuple[str, ...]] = ("map",)
+
+    def sublayers(self) -> tuple[str, ...]:
+        return ("score",)
+
+    def describe(self) -> str:
+        return "sum softmax(s)_i x_i, s = Dense(1) of each pixel's channels"
+
+
+class NoPool(Pool):
+    type: Literal["none"]
+    inline: ClassVar[str] = "none"
+    title: ClassVar[str] = "no pooling"
+    aliases: ClassVar[dict[str, str]] = {"identity": "none", "features": "none"}
+    formula: ClassVar[str] = (
+        "x itself: every channel is a map of its own (spatial branch only)"
+    )
+    regions: ClassVar[tuple[str, ...]] = ("across",)
+    keeps_channels: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return "x itself"
+
+
 #: Every pool, in the order the docs and listings show them.
 POOLS: dict[str, type[Pool]] = {
     cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
@@ -334,6 +426,8 @@ POOLS: dict[str, type[Pool]] = {
         GemPool,
         MixedPool,
         SoftPool,
+        AttentionPool,
+        NoPool,
     )
 }
 

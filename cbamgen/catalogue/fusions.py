@@ -1,0 +1,93 @@
+"""Fusions and gamma modes: how a block forms its output from its branches.
+
+A fusion combines the channel and spatial branches; a gamma mode wraps the block's
+output in a learnable scalar gate. Each has a macro in ``templates/fusions.py.j2`` and
+a function in :mod:`cbamgen.reference.fusions`. Adding one means: a class here, its
+macro there, its function there; the tests draw them from :data:`FUSIONS` and
+:data:`GAMMAS`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .parts import Part, registry
+
+BAM = "Park et al. 2018, BAM, arXiv:1807.06514"
+
+
+class Fusion(Part):
+    """Combines two branches, a (the channel gate) and s (the spatial gate)."""
+
+    template = "fusions.py.j2"
+    #: Whether it combines the branches' logits, gating them itself (the branches'
+    #: own ``gate`` keys then have no effect).
+    on_logits: ClassVar[bool] = False
+
+
+class Sequential(Fusion):
+    name = "sequential"
+    formula = "y = x * a * s, s computed from x * a (sequential)"
+
+
+class SpatialFirst(Fusion):
+    name = "spatial_first"
+    formula = "y = x * s * a, a computed from x * s (spatial first)"
+
+
+class Add(Fusion):
+    name = "add"
+    formula = "y = x * a + x * s"
+
+
+class Multiply(Fusion):
+    name = "multiply"
+    formula = "y = (x * a) * (x * s)"
+
+
+class Mean(Fusion):
+    name = "mean"
+    formula = "y = (x * a + x * s) / 2"
+
+
+class Bam(Fusion):
+    name = "bam"
+    formula = "y = x * (1 + sigmoid(Mc + Ms)), Mc and Ms the branches' logits"
+    citation = "Park et al. 2018, BAM, arXiv:1807.06514, as the paper writes it"
+    references = (BAM,)
+    on_logits = True
+
+
+class BamProduct(Fusion):
+    name = "bam_product"
+    formula = "y = x * (1 + sigmoid(Mc * Ms)), Mc and Ms the branches' logits"
+    citation = "Park et al. 2018, BAM, as the authors' code computes it"
+    references = (BAM,)
+    on_logits = True
+
+
+FUSIONS = registry(
+    Sequential(), SpatialFirst(), Add(), Multiply(), Mean(), Bam(), BamProduct()
+)
+
+
+class GammaMode(Part):
+    template = "fusions.py.j2"
+
+
+class NoGamma(GammaMode):
+    name = "none"
+    formula = "y"
+
+
+class Blend(GammaMode):
+    name = "blend"
+    formula = "(1 - gamma) * x + gamma * y, gamma learnable"
+
+
+class Residual(GammaMode):
+    name = "residual"
+    formula = "x + gamma * y, gamma learnable"
+
+
+GAMMAS = registry(Blend(), Residual(), NoGamma())
