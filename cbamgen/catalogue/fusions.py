@@ -50,6 +50,13 @@ class Mean(Fusion):
     formula = "y = (x * a + x * s) / 2"
 
 
+class Max(Fusion):
+    name = "max"
+    formula = "y = max(x * a, x * s)"
+    citation = "Roy et al. 2018, scSE, arXiv:1803.02579"
+    references = (citation,)
+
+
 class Bam(Fusion):
     name = "bam"
     formula = "y = x * (1 + sigmoid(Mc + Ms)), Mc and Ms the branches' logits"
@@ -67,7 +74,7 @@ class BamProduct(Fusion):
 
 
 FUSIONS = registry(
-    Sequential(), SpatialFirst(), Add(), Multiply(), Mean(), Bam(), BamProduct()
+    Sequential(), SpatialFirst(), Add(), Multiply(), Mean(), Max(), Bam(), BamProduct()
 )
 
 

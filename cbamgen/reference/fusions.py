@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .ops import sigmoid
 
 
@@ -28,6 +30,10 @@ def mean(channel, spatial, x):
     return (channel(x).apply(x) + spatial(x).apply(x)) / 2.0
 
 
+def max_(channel, spatial, x):
+    return np.maximum(channel(x).apply(x), spatial(x).apply(x))
+
+
 def bam(channel, spatial, x):
     return x * (1.0 + sigmoid(channel(x).logits + spatial(x).logits))
 
@@ -42,6 +48,7 @@ FUSIONS = {
     "add": add,
     "multiply": multiply,
     "mean": mean,
+    "max": max_,
     "bam": bam,
     "bam_product": bam_product,
 }
