@@ -349,7 +349,65 @@ class Conv1d(ChannelExcitation):
         return logits, [line]
 
 
-CHANNEL_EXCITATIONS = registry(Mlp(), Conv1d(), Linear())
+class Conv1dMlp(ChannelExcitation):
+    name = "conv1d_mlp"
+    summary = "ECA with timm's MLP"
+    references = (ECA,)
+    title = "per-channel perceptron, then a 1-D convolution across channels"
+    formula = (
+        "conv1d_k(hidden -> 1) . activation . conv1d_1(1 -> hidden), with biases: "
+        "timm's EcaModule(use_mlp=True)"
+    )
+    citation = "Wang et al. 2020, ECA-Net, arXiv:1910.03151; timm's 'ecam'"
+    template = "excitations/conv1d_mlp.py.j2"
+    keys = {
+        "kernel_size": k.KERNEL_SIZE_1D,
+        "padding": k.PADDING,
+        **k.WIDTH,
+        "activation": k.ACTIVATION,
+        "bias": k.BIAS,
+    }
+
+    def inactive(self, branch, name):
+        yield from WidthRule.rules(branch, name, (name, "excite"))
+
+    def plan(self, branch, ctx, prefix, inputs):
+        width = WidthRule.plan(branch, ctx, "", "per-channel MLP")
+        kernel = _kernel(branch, ctx)
+        return Excited(
+            self,
+            prefix,
+            inputs,
+            width=width,
+            activation=branch.activation,
+            bias=branch.bias,
+            kernel=kernel,
+            padding=branch.padding,
+        )
+
+    def weights(self, branch, ctx, prefix, inputs):
+        ctx.weight(f"{prefix}_hidden/kernel", f"(1, {inputs}, hidden)")
+        if branch.bias:
+            ctx.weight(f"{prefix}_hidden/bias", "(hidden,)")
+        ctx.weight(f"{prefix}_conv1d/kernel", "(k, hidden, 1)")
+        if branch.bias:
+            ctx.weight(f"{prefix}_conv1d/bias", "(1,)")
+
+    def describe(self, branch, terms, combine):
+        conv = f"conv1d_{_kernel_text(branch)}"
+        act = "" if branch.activation == "none" else f" . {branch.activation}"
+        padding = ", circular padding" if branch.padding == "circular" else ""
+        lines = [
+            f"E = {conv} . {act[3:] + ' . ' if act else ''}conv1d_1: each channel's "
+            f"descriptor to hidden values (a 1x1 conv), then a 1-D convolution across "
+            f"channels back to one{padding}, {WidthRule.describe(branch)}"
+        ]
+        if branch.kernel_size == "adaptive":
+            lines.append(f"{conv}: " + ADAPTIVE_RULE)
+        return _joined("E", terms, combine), lines
+
+
+CHANNEL_EXCITATIONS = registry(Mlp(), Conv1d(), Linear(), Conv1dMlp())
 
 
 # ------------------------------------------------------------------ spatial branch

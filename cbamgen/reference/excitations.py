@@ -81,6 +81,25 @@ def conv1d(branch, descriptors, weights, prefix: str):
     )
 
 
+def conv1d_mlp(branch, descriptors, weights, prefix: str):
+    """Each channel's descriptor(s) through Dense(hidden) (a 1x1 conv), the
+    activation, then a k-wide conv across channels to one value, both with biases."""
+
+    def excite(d):  # d (B, C, n)
+        hidden = d @ weights[f"{prefix}_hidden/kernel"][0]  # kernel (1, n, hidden)
+        hidden = hidden + weights.get(f"{prefix}_hidden/bias", 0.0)
+        hidden = ACTIVATIONS[branch.activation](hidden)
+        out = conv1d_same(
+            hidden,
+            weights[f"{prefix}_conv1d/kernel"],
+            weights.get(f"{prefix}_conv1d/bias"),
+            circular=branch.padding == "circular",
+        )
+        return out[:, :, 0]
+
+    return _across_channels(excite, descriptors, branch.combine)
+
+
 # ------------------------------------------------------------------ spatial branch
 # Each takes the maps (B, H, W, M) and gives logits (B, H, W, 1).
 
@@ -153,6 +172,7 @@ EXCITATIONS = {
         "mlp": mlp,
         "linear": linear,
         "conv1d": conv1d,
+        "conv1d_mlp": conv1d_mlp,
     },
     "spatial": {"conv": conv, "bottleneck": bottleneck},
     "coordinate": {"shared": shared, "depthwise": depthwise},
