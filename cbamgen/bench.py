@@ -62,7 +62,7 @@ def bench(
     from . import timing
     from .loader import load_spec
     from .render import render_source, specs_dir
-    from .verify import import_source
+    from .source_module import import_source
 
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError(

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .blocks import load_variants
@@ -58,17 +58,7 @@ class Options:
             if value < 1:
                 raise InputError([f"{name} {value}: must be at least 1"])
         limits = {k: preset[k] for k in ("train", "val") if k in preset}
-        return Options(
-            self.specs,
-            self.data,
-            self.model,
-            self.placement,
-            seeds,
-            epochs,
-            self.out,
-            self.quick,
-            limits,
-        )
+        return replace(self, seeds=seeds, epochs=epochs, limits=limits)
 
     def command_line(self) -> str:
         parts = ["cbamgen compare", *(p.as_posix() for p in self.specs)]
