@@ -67,7 +67,10 @@ def _render(subparsers) -> None:
         subparsers,
         "render",
         commands.render,
-        "write DIR/NAME.py for each NAME.yaml (all or nothing, atomically)",
+        "write DIR/NAME.py for each NAME.yaml (default: every spec in the project's "
+        "specs folder), all or nothing, atomically; a file already up to date is "
+        "left alone",
+        "*",
     )
     _output_options(sub)
     mode = sub.add_mutually_exclusive_group()
@@ -95,8 +98,11 @@ def _check(subparsers) -> None:
 
 
 def _validate(subparsers) -> None:
-    summary = "check specs and that they render; write nothing"
-    _output_options(_command(subparsers, "validate", commands.validate, summary))
+    summary = (
+        "check specs and that they render (default: every spec in the project's "
+        "specs folder); write nothing"
+    )
+    _output_options(_command(subparsers, "validate", commands.validate, summary, "*"))
 
 
 def _verify(subparsers) -> None:

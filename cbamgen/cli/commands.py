@@ -20,21 +20,22 @@ from .status import DIFFERENT, OK, Failure
 
 
 def render(args: argparse.Namespace) -> int:
-    from ..regenerate import current, diff, findings
+    from ..regenerate import current, diff
 
-    items = render_all(args.specs, settings(args))
     if args.check:
-        return show.findings(findings(items), len(items), show.repeated_options(args))
+        return check(args)
+    project = settings(args)
+    items = render_all(all_specs(args.specs, project), project)
+    changed = [item for item in items if current(item.output) != item.source]
     if args.diff:
-        for item in items:
-            if current(item.output) != item.source:
-                sys.stdout.write(diff(item))
+        for item in changed:
+            sys.stdout.write(diff(item))
         return OK
-    refusals = [r for item in items if (r := refusal(item.output, args.force))]
+    refusals = [r for item in changed if (r := refusal(item.output, args.force))]
     if refusals:
         raise Failure(refusals + ["cbamgen: nothing was written"])
-    write_all([(item.output, item.source) for item in items])
-    show.rendered(items)
+    write_all([(item.output, item.source) for item in changed])
+    show.rendered(items, changed)
     return OK
 
 
@@ -49,9 +50,9 @@ def check(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    render_all(args.specs, settings(args))
-    for spec_path in args.specs:
-        print(f"{display_path(spec_path)}: ok")
+    project = settings(args)
+    for item in render_all(all_specs(args.specs, project), project):
+        print(f"{display_path(item.spec_path)}: ok")
     return OK
 
 

@@ -70,9 +70,10 @@ def verify_row(shown: str, result) -> None:
         print(f"{'':40} {'':10}  failed: {failure}")
 
 
-def rendered(items) -> None:
-    """A line per rendered file written by ``cbamgen render``."""
+def rendered(items, changed) -> None:
+    """A line per file ``cbamgen render`` wrote, or found already up to date."""
     for item in items:
+        verb = "wrote" if item in changed else "unchanged"
         print(
-            f"wrote {display_path(item.output)} (from {display_path(item.spec_path)})"
+            f"{verb} {display_path(item.output)} (from {display_path(item.spec_path)})"
         )
