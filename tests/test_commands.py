@@ -121,6 +121,18 @@ def test_new_writes_a_valid_commented_starter(project, capsys):
     assert "exists already" in capsys.readouterr().err
 
 
+def test_new_starts_as_the_bundled_cbam_and_says_so(project):
+    """Its header says CBAM: it is specs/cbam.yaml's block (the paper's), not the
+    language's defaults (biases, spatial pools [max, avg], as in the authors' code)."""
+    assert main(["new", "my_block"]) == 0
+    text = (project / "specs" / "my_block.yaml").read_text()
+    assert "It starts as CBAM as in the paper" in text
+    starter = load_spec_bytes(text.encode(), "specs/my_block.yaml")
+    cbam = load_spec(ROOT / "specs" / "cbam.yaml")
+    same = {"name", "description"}
+    assert starter.model_dump(exclude=same) == cbam.model_dump(exclude=same)
+
+
 @pytest.mark.parametrize("stem", ["eca", "seed_new_cbam", "timm_cbam", "ese"])
 def test_new_like_reproduces_the_other_spec(project, stem):
     shutil.copy(ROOT / "specs" / f"{stem}.yaml", project / "specs" / f"{stem}.yaml")
