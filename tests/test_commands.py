@@ -218,6 +218,7 @@ def test_python_api():
         cbamgen.load_spec(ROOT / "README.md")
 
 
+@pytest.mark.keras
 def test_verify_passes_for_a_bundled_spec(capsys):
     assert main(["verify", "specs/seed_new_cbam.yaml", "specs/eca.yaml"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -225,6 +226,7 @@ def test_verify_passes_for_a_bundled_spec(capsys):
     assert "ok: reference, training step, .keras round trip" in out[1]
 
 
+@pytest.mark.keras
 def test_verify_reports_a_wrong_layer(monkeypatch, capsys):
     from cbamgen import reference
 
@@ -265,6 +267,7 @@ def test_only_verify_compare_and_bench_import_an_ml_framework_or_plotting(projec
     assert result.stdout.strip() == "[]"
 
 
+@pytest.mark.keras
 def test_bench_times_a_block_against_a_conv_and_cbam(capsys):
     argv = ["bench", "specs/eca.yaml", "--shape", "2,8,8,16", "--json"]
     assert main(argv) == 0

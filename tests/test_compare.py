@@ -21,6 +21,8 @@ import pytest
 
 from cbamgen.cli import main
 
+pytestmark = [pytest.mark.keras, pytest.mark.compare]
+
 ROOT = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 QUICK = ["compare", "specs/cbam.yaml", "--quick"]

@@ -9,6 +9,8 @@ from sklearn.datasets import load_digits
 from cbamgen.compare.data import digits_task, load_data, load_npz
 from cbamgen.compare.inputs import InputError
 
+pytestmark = [pytest.mark.keras, pytest.mark.compare]
+
 
 @pytest.fixture(scope="module")
 def digits():

@@ -9,6 +9,8 @@ from scipy import stats as scipy_stats
 
 from cbamgen.compare.stats import summarize, verdict, welch
 
+pytestmark = pytest.mark.compare
+
 # a = [1, 2, 3]: mean 2, sample variance 1, so s_a^2 / n_a = 1/3.
 # b = [4, 5, 6, 7]: mean 5.5, sample variance 5/3, so s_b^2 / n_b = 5/12.
 # t = (2 - 5.5) / sqrt(1/3 + 5/12) = -3.5 / sqrt(0.75) = -4.041452

@@ -19,6 +19,8 @@ from cbamgen.loader import load_spec
 from .support import layer_for, spec_from_yaml
 from .test_equivalence import BUNDLED, import_generated
 
+pytestmark = pytest.mark.keras
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
