@@ -222,3 +222,8 @@ def _compare(subparsers) -> None:
         action="store_true",
         help="a smoke test: 1 seed, 1 epoch, a slice of the data (under a minute)",
     )
+    sub.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress (trial, epoch, loss, time left); also off with CI=true",
+    )

@@ -172,6 +172,7 @@ def compare(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         out=args.out,
         quick=args.quick,
+        quiet=args.quiet,
     )
     try:
         return run(options)
