@@ -170,6 +170,13 @@ def _bench(subparsers) -> None:
         help="input shape, channels last (default: 16,32,32,64)",
     )
     sub.add_argument("--xla", action="store_true", help="compile with XLA")
+    sub.add_argument(
+        "--repeats",
+        type=int,
+        default=7,
+        metavar="N",
+        help="rounds of timing, at least 5; medians and spreads over them (default: 7)",
+    )
     sub.add_argument("--json", action="store_true", help="print JSON, not a table")
 
 

@@ -138,16 +138,30 @@ def bench(args: argparse.Namespace) -> int:
         shape = costs.parse_shape(args.shape) if args.shape else costs.DEFAULT_SHAPE
     except ValueError as exc:
         raise Failure([f"cbamgen bench: {exc}"]) from None
+    if args.repeats < costs.MIN_REPEATS:
+        raise Failure(
+            [
+                f"cbamgen bench: --repeats {args.repeats}: give at least "
+                f"{costs.MIN_REPEATS}, so that a spread can be told"
+            ]
+        )
     needs_keras("bench", tensorflow=True)
     try:
-        rows = costs.bench(specs, shape, args.xla)
+        rows = costs.bench(specs, shape, args.xla, args.repeats)
     except RuntimeError as exc:
         raise Failure([f"cbamgen bench: {exc}"]) from None
     if args.json:
-        found = {"shape": shape, "xla": args.xla, "rows": costs.as_json(rows)}
+        found = {
+            "shape": shape,
+            "xla": args.xla,
+            "repeats": args.repeats,
+            "rows": costs.as_json(rows),
+        }
         print(json.dumps(found))
     else:
-        sys.stdout.write(costs.table(rows, shape, args.xla))
+        sys.stdout.write(costs.table(rows, shape, args.xla, args.repeats))
+    for warning in costs.warnings(rows, shape):
+        print(f"warning: {warning}", file=sys.stderr)
     return OK
 
 

@@ -13,8 +13,6 @@ import numpy as np
 
 #: A gate whose values vary less than this across images is constant.
 THRESHOLD = 1e-3
-#: Hidden widths below this are flagged by ``cbamgen bench``.
-NARROW = 4
 
 
 def hidden_width(layer) -> int | None:
