@@ -174,11 +174,14 @@ def _allowed_keys(source: Source, path: KeyPath) -> list[str]:
     ]
 
 
-def _known_elsewhere(key: str, path: KeyPath) -> str | None:
-    """Where ``key`` belongs when it is a key of the language, but not at ``path``."""
+def _known_elsewhere(key: str, path: KeyPath, data: Any) -> str | None:
+    """Where ``key`` belongs when it is a key of the language, but not at ``path``:
+    the sections that have it, those the spec has first."""
     if key in Spec.model_fields and len(path) > 1:
         return f"it is a top-level key; move it out of '{path[0]}' (no indentation)"
     sections = [name for name, cls in _SECTIONS.items() if key in cls.model_fields]
+    present = [name for name in sections if isinstance(data, dict) and name in data]
+    sections = present or sections
     if sections:
         where = " and ".join(f"'{name}'" for name in sections)
         return f"it is a key of {where}; move it into the section it is for"
@@ -197,7 +200,8 @@ def _known_elsewhere(key: str, path: KeyPath) -> str | None:
 _VALUE_HINTS = {
     ("fusion", "parallel"): (
         "; the branches side by side, both on x, are fusion 'add' "
-        "(y = C(x) + S(x)), 'mean' (their average) or 'multiply' (their product)"
+        "(y = C(x) + S(x)), 'mean' (their average), 'multiply' (their product) or "
+        "'max' (their element-wise maximum)"
     ),
 }
 
@@ -222,7 +226,9 @@ def _translate(error: dict, source: Source) -> tuple[KeyPath, Diagnostic]:
         key = path[-1]
         allowed = _allowed_keys(source, path)
         message = f"unknown key '{key}'{did_you_mean(key, allowed)}"
-        elsewhere = _known_elsewhere(key, path) if isinstance(key, str) else None
+        elsewhere = (
+            _known_elsewhere(key, path, source.data) if isinstance(key, str) else None
+        )
         if elsewhere:
             message = f"'{key}' is not a key here: {elsewhere}"
         if allowed:

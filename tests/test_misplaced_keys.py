@@ -41,9 +41,10 @@ CASES = [
     (
         "channel: {}\nspatial: {}\nfusion: parallel\n",
         "specs/x.yaml:5:9: fusion: 'parallel' is not allowed; expected 'sequential', "
-        "'spatial_first', 'add', 'multiply', 'mean'; the branches side by side, both on "
-        "x, are fusion 'add' (y = C(x) + S(x)), 'mean' (their average) or 'multiply' "
-        "(their product)",
+        "'spatial_first', 'add', 'multiply', 'mean', 'max', 'bam', 'bam_product'; the "
+        "branches side by side, both on x, are fusion 'add' (y = C(x) + S(x)), 'mean' "
+        "(their average), 'multiply' (their product) or 'max' (their element-wise "
+        "maximum)",
     ),
 ]
 
@@ -60,5 +61,7 @@ def test_a_key_known_nowhere_is_still_only_unknown():
         load_spec_bytes(b"cbamgen: 1\nname: B\nspatial: {seed: 3}\n", "specs/x.yaml")
     assert caught.value.report() == (
         "specs/x.yaml:3:11: spatial.seed: unknown key 'seed'; allowed here: pools, "
-        "kernel_size, dilation, bias, norm, norm_momentum, norm_epsilon, gate"
+        "excite, kernel_size, dilation, bias, norm, norm_momentum, norm_epsilon, "
+        "reduction, hidden, rounding, divisor, min_hidden, round_limit, depth, "
+        "activation, gate"
     )

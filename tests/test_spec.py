@@ -111,7 +111,7 @@ BAD = [
     (
         "cbamgen: 1\nname: B\nchannel: {excite: mlpp}\n",
         "specs/x.yaml:3:19: channel.excite: 'mlpp' is not allowed (did you mean 'mlp'?); "
-        "expected 'mlp', 'conv1d', 'linear'",
+        "expected 'mlp', 'conv1d', 'linear', 'conv1d_mlp'",
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {pools: []}\n",
@@ -158,8 +158,8 @@ BAD = [
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {excite: linear, reduction: 4}\n",
-        "specs/x.yaml:3:27: channel.reduction: 'reduction' only applies to excite: mlp (this "
-        "branch uses excite: linear); remove it",
+        "specs/x.yaml:3:27: channel.reduction: 'reduction' only applies to excite: mlp or "
+        "conv1d_mlp (this branch uses excite: linear); remove it",
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {hidden: 8, reduction: 4}\n",
@@ -169,7 +169,7 @@ BAD = [
     (
         "cbamgen: 1\nname: B\nchannel: {kernel_size: 3}\n",
         "specs/x.yaml:3:11: channel.kernel_size: 'kernel_size' only applies to excite: conv1d "
-        "(this branch uses excite: mlp); remove it",
+        "or conv1d_mlp (this branch uses excite: mlp); remove it",
     ),
     (
         "cbamgen: 1\nname: B\nchannel: {excite: conv1d, bias: false}\n",
