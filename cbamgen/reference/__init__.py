@@ -124,6 +124,12 @@ def gates_nhwc(spec, weights: Weights, x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def gates(spec, weights: Weights, x: np.ndarray) -> dict[str, np.ndarray]:
-    """:func:`gates_nhwc` for an input in the spec's layout (float64)."""
+    """:func:`gates_nhwc` for an input in the spec's layout (float64); gates as large
+    as the input come in its layout."""
     weights, x = _float64(weights, x)
-    return gates_nhwc(spec, weights, _to_nhwc(spec, x))
+    found = gates_nhwc(spec, weights, _to_nhwc(spec, x))
+    if spec.data_format == "channels_first":
+        found = {
+            k: g.transpose(0, 3, 1, 2) if g.ndim == 4 else g for k, g in found.items()
+        }
+    return found
