@@ -174,7 +174,7 @@ def test_constant_gates_are_warnings_of_the_report(tmp_path: Path):
     out.mkdir()
     report.write(found, SETUP, out)
     text = (out / "report.md").read_text()
-    warning = "- block0's channel gate is a constant 0.500"
+    warning = "- cbam: block0's channel gate is a constant 0.500"
     assert warning in text.split("## Results")[0]
     assert "block0's channel gate is a constant" in text.split("### cbam")[1]
 
