@@ -213,3 +213,13 @@ def test_progress_is_silent_when_off(capsys):
     progress.epoch_ends(0, 1, {"loss": 0.1})
     progress.close()
     assert capsys.readouterr().err == ""
+
+
+def test_progress_is_off_under_quiet_and_in_ci(monkeypatch):
+    from cbamgen.compare.progress import mode
+
+    monkeypatch.delenv("CI", raising=False)
+    assert mode(quiet=True) == "off"
+    assert mode() in ("bars", "lines")
+    monkeypatch.setenv("CI", "true")
+    assert mode() == "off"
