@@ -6,6 +6,7 @@ Marks (registered in pyproject.toml) say what a test needs beyond the generator:
 - ``tf25``: the TensorFlow 2.5.3 interpreter (``.venv-tf25`` or ``CBAMGEN_TF25_PYTHON``);
 - ``backends``: JAX and PyTorch, Keras's other backends;
 - ``compare``: the ``compare`` extra (KerasTuner, matplotlib, scikit-learn, scipy, tqdm);
+- ``deploy``: the exporters and runtimes (tf2onnx, onnx, onnxruntime, ai-edge-litert);
 - ``published``: PyTorch, timm and segmentation_models_pytorch, whose modules the
   bundled specs mirror (.ci/setup installs the last two without their dependencies);
 - ``slow``: nothing more, but long: runs only when ``-m`` names it.
@@ -25,12 +26,14 @@ MODULES = {
     "keras": ("keras", "tensorflow"),
     "backends": ("jax", "torch"),
     "compare": ("keras_tuner", "matplotlib", "sklearn", "scipy", "tqdm"),
+    "deploy": ("tf2onnx", "onnx", "onnxruntime", "ai_edge_litert"),
     "published": ("torch", "timm", "segmentation_models_pytorch"),
 }
 INSTALL = {
     "keras": "pip install -e '.[test]'",
     "backends": "pip install -e '.[test]'",
     "compare": "pip install -e '.[compare]'",
+    "deploy": "pip install -e '.[test]'",
     "tf25": "bash .ci/setup builds it",
     "published": "bash .ci/setup installs them",
 }
