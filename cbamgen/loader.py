@@ -258,7 +258,10 @@ def _translate(error: dict, source: Source) -> tuple[KeyPath, Diagnostic]:
     elif kind == "too_short":
         message = "the list is empty; give at least one pool, e.g. '[avg, max]'"
     elif kind == "too_long":
-        message = f"too many items (at most {ctx.get('max_length')})"
+        most = ctx.get("max_length")
+        message = f"too many items (at most {most})"
+        if most == 1 and path[-1:] == ("pools",):
+            message = f"a {path[0]} branch takes one pool; keep one of them"
     elif kind in ("bool_type", "bool_parsing"):
         message = f"expected true or false, got {shown}{_bool_hint(value, source.typed.get(path, ''))}"
     elif kind == "value_error":

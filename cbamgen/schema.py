@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalogue import POOLS
+from .catalogue import BRANCHES, POOLS
 from .spec import Spec
 
 
 def json_schema() -> dict[str, Any]:
     schema = Spec.model_json_schema()
-    for branch in ("ChannelBranch", "SpatialBranch"):
-        pools = schema["$defs"][branch]["properties"]["pools"]
-        pools["items"] = {"anyOf": [{"enum": list(POOLS)}, pools["items"]]}
+    for branch in BRANCHES.values():
+        properties = schema["$defs"][branch.model.__name__]["properties"]
+        if "pools" in properties:
+            pools = properties["pools"]
+            pools["items"] = {"anyOf": [{"enum": list(POOLS)}, pools["items"]]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://cbamgen.invalid/spec-v1.schema.json",

@@ -120,7 +120,8 @@ def starter(
         SCHEMA_HINT,
         f"# {spec.name}: an attention block for cbamgen. Every key is shown with its",
         "# value; keys that would have no effect here are commented out. The language:",
-        "# docs/spec.md; the pools: 'cbamgen pools'. Then run:",
+        "# docs/spec.md; the pools: 'cbamgen pools'; the other parts: 'cbamgen blocks'.",
+        "# Then run:",
         f"#   cbamgen render {shown}",
     ]
     if like is None:

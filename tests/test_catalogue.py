@@ -98,3 +98,67 @@ def test_pools_listing_names_every_pool_with_its_formula():
     text = listing.text()
     for kind, cls in POOLS.items():
         assert f"{kind} — {cls.title}" in text and cls.formula in text
+
+
+def test_reference_computes_every_part():
+    """Each catalogue entry has its NumPy function under its name."""
+    from cbamgen.catalogue import (
+        ACTIVATIONS,
+        BRANCHES,
+        EXCITATIONS,
+        FUSIONS,
+        GAMMAS,
+        GATES,
+    )
+
+    assert set(reference.BRANCHES) == set(BRANCHES)
+    assert {k: set(v) for k, v in reference.EXCITATIONS.items()} == {
+        k: set(v) for k, v in EXCITATIONS.items()
+    }
+    assert set(reference.FUSIONS) == set(FUSIONS)
+    assert set(reference.GAMMAS) == set(GAMMAS)
+    assert set(reference.GATES) == set(GATES)
+    assert set(reference.ACTIVATIONS) == set(ACTIVATIONS)
+
+
+def test_every_part_has_its_template():
+    """Each branch kind and excitation names a template that exists; each fusion and
+    gate has its macro."""
+    from cbamgen.catalogue import BRANCHES, FUSIONS, GATES
+    from cbamgen.render import environment
+
+    env = environment()
+    for branch in BRANCHES.values():
+        env.get_template(branch.template)
+        for part in branch.excitations.values():
+            module = env.get_template(part.template).module
+            assert hasattr(module, "build") and hasattr(module, "logits"), part
+    fusions = env.get_template("fusions.py.j2").module
+    assert all(hasattr(fusions, name) for name in FUSIONS)
+    gates = env.get_template("gates.py.j2").module
+    assert all(hasattr(gates, name) for name in GATES)
+
+
+def test_docs_blocks_tables_are_generated_from_the_catalogue():
+    from cbamgen import blocks_listing
+
+    text = Path("docs/spec.md").read_text(encoding="utf-8")
+    table = re.search(r"<!-- blocks:begin.*?-->\n(.*?)<!-- blocks:end -->", text, re.S)
+    assert table, "docs/spec.md lost its blocks markers"
+    assert table.group(1) == blocks_listing.markdown(), (
+        "docs/spec.md's excitation and fusion tables are stale: paste the output of "
+        "'cbamgen blocks --markdown' between the markers"
+    )
+
+
+def test_blocks_listing_names_every_branch_excitation_and_fusion():
+    from cbamgen import blocks_listing
+    from cbamgen.catalogue import BRANCHES, FUSIONS
+
+    text = blocks_listing.text()
+    for kind, branch in BRANCHES.items():
+        assert text.count(f"{kind} — ") == 1
+        for name in branch.excitations:
+            assert f"excite: {name} — " in text
+    for name in FUSIONS:
+        assert f"    {name}: " in text

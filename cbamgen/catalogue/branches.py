@@ -46,14 +46,16 @@ from .parts import (
     one_or_list,
     owned_keys,
 )
-from .pools import AXIS_REGIONS, Pool, PoolSpec, Region
+from .pools import AXIS_REGIONS, POOLS, Pool, PoolSpec, Region
 
 # ------------------------------------------------------------------------ pools
 
 
-def _pool_list(default: tuple[str, ...], description: str) -> tuple[Any, Any]:
+def _pool_list(
+    default: tuple[str, ...], description: str, most: int = 16
+) -> tuple[Any, Any]:
     return (
-        Annotated[list[PoolSpec], Field(min_length=1, max_length=16)],
+        Annotated[list[PoolSpec], Field(min_length=1, max_length=most)],
         Field(
             default_factory=lambda: [{"type": name} for name in default],
             validate_default=True,
@@ -204,6 +206,20 @@ def _region_problem(name: str, path: tuple, pool: Pool, region: str) -> Problem:
     if region == "window" and pool.keeps_channels:
         message = f"'{pool.kind}' keeps every channel as it is; remove 'window'"
         return Problem((*path, "window"), message, True)
+    if region == "extent":
+        able = [kind for kind, cls in POOLS.items() if "extent" in cls.regions]
+        message = (
+            f"with an extent, the {name} branch gathers over windows of 2e - 1 cells "
+            f"with stride e, which {one_or_list(able)} can; {pool.kind} cannot: choose "
+            "one of those, or remove 'extent'"
+        )
+        return Problem((*path, "type"), message, True, reads=((name, "extent"),))
+    if pool.keeps_channels:
+        message = (
+            f"'{pool.kind}' gives the spatial conv every channel as a map; it is for the "
+            "spatial branch"
+        )
+        return Problem((*path, "type"), message, True)
     if region == "window" and "window" not in pool.regions:
         message = (
             f"{pool.kind} pooling cannot pool over windows ({_region_words(pool)}); "
@@ -643,8 +659,9 @@ CoordinateBranch = _model(
     {
         "pools": _pool_list(
             ("avg",),
-            "pools giving two strips each: each channel along its rows (H values) and "
-            "its columns (W values); several: their logits are added",
+            "one pool, giving two strips: each channel along its rows (H values) and "
+            "its columns (W values)",
+            most=1,
         ),
         "excite": _excite_field(ex.COORDINATE_EXCITATIONS, "shared"),
     },

@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
         _verify,
         _new,
         _pools,
+        _blocks,
         _schema,
         _bench,
         _compare,
@@ -149,6 +150,18 @@ def _pools(subparsers) -> None:
         specs=None,
     )
     sub.add_argument("--markdown", action="store_true", help="as the docs' table")
+
+
+def _blocks(subparsers) -> None:
+    blocks = _command(
+        subparsers,
+        "blocks",
+        commands.blocks,
+        "list the branch kinds with their keys and excitations, the fusions, the "
+        "gamma modes, gates and activations",
+        specs=None,
+    )
+    blocks.add_argument("--markdown", action="store_true", help="as the docs' tables")
 
 
 def _schema(subparsers) -> None:

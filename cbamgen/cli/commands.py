@@ -123,6 +123,15 @@ def pools(args: argparse.Namespace) -> int:
     return OK
 
 
+def blocks(args: argparse.Namespace) -> int:
+    from .. import blocks_listing
+
+    sys.stdout.write(
+        blocks_listing.markdown() if args.markdown else blocks_listing.text()
+    )
+    return OK
+
+
 def schema(args: argparse.Namespace) -> int:
     from ..schema import json_schema
 
