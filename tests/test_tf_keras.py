@@ -83,6 +83,56 @@ channel: {pools: [avg], activation: tanh, rounding: nearest, divisor: 2}
 spatial: {pools: [{type: softpool, window: 3}, avg], norm: batch}
 fusion: add
 """,
+    # The family's parts, channels-first where it matters: attention pooling, the
+    # mlp's norms, multiply_add, no pooling, the bottleneck, max and bam_product
+    # fusions, extents, circular conv1d_mlp, the coordinate and energy branches
+    # (a stochastic strip among them).
+    "context_first": """
+cbamgen: 1
+name: ContextFirst
+data_format: channels_first
+channel: {pools: [attention, max], combine: concat, norm: batch, apply: multiply_add,
+          activation: hard_swish, reduction: 4}
+spatial: {pools: [none, {type: lp, window: 3}], excite: bottleneck, depth: 1, norm: batch,
+          activation: silu, reduction: 4, kernel_size: 3, dilation: 2}
+fusion: max
+""",
+    "extent_logits": """
+cbamgen: 1
+name: ExtentLogits
+data_format: channels_first
+channel: {pools: [mixed, max], extent: 3, excite: linear}
+spatial: {pools: [avg, none], kernel_size: 3}
+fusion: bam_product
+gamma: {mode: residual, init: 0.5}
+""",
+    "ring_add": """
+cbamgen: 1
+name: RingAdd
+channel: {pools: [avg, l2], excite: conv1d_mlp, padding: circular, kernel_size: 5,
+          combine: concat, rounding: nearest, divisor: 2, round_limit: 0.9,
+          reduction: 4, apply: add}
+""",
+    "strips_first": """
+cbamgen: 1
+name: StripsFirst
+data_format: channels_first
+coordinate: {pools: [stochastic], excite: shared, norm: layer, activation: tanh,
+             join: add, reduction: 4}
+""",
+    "strips_group": """
+cbamgen: 1
+name: StripsGroup
+coordinate: {pools: [{type: lse, r: 2}], excite: depthwise, norm: group, kernel_size: 3,
+             activation: hard_swish}
+""",
+    "energy_first": """
+cbamgen: 1
+name: EnergyFirst
+data_format: channels_first
+energy: {lambda: 0.5, gate: hard_sigmoid}
+gamma: {mode: blend, init: 0.5}
+""",
 }
 
 
@@ -125,9 +175,8 @@ def cases(folder: Path) -> list[dict]:
                 "data": f"{stem}.npz",
                 "seeded": any(
                     pool.seeded
-                    for branch in (spec.channel, spec.spatial)
-                    if branch is not None
-                    for pool in branch.pools
+                    for branch in spec.branches().values()
+                    for pool in getattr(branch, "pools", ())
                 ),
             }
         )
