@@ -9,28 +9,37 @@ import numpy as np
 import pytest
 
 from cbamgen import reference
+from cbamgen.catalogue import FUSIONS
 
 from .support import layer_for, randomize_weights, spec_from_yaml
 
 pytestmark = pytest.mark.keras
 
-FUSIONS = ["sequential", "spatial_first", "add", "multiply", "mean"]
+#: A branch as each case writes it.
+BRANCHES = {
+    "channel": "channel: {pools: [avg, l2], reduction: 4}",
+    "spatial": "spatial: {pools: [max, {type: lse, window: 3}], norm: batch}",
+    "extent": "channel: {pools: [avg, max], reduction: 4, extent: 2}",
+    "adds": "channel: {pools: [attention], reduction: 4, apply: add}",
+    "multiply_add": "channel: {pools: [attention], reduction: 4, apply: multiply_add}",
+    "coordinate": "coordinate: {reduction: 4, norm: batch}",
+    "strips": "coordinate: {excite: depthwise, kernel_size: 3, join: add}",
+    "energy": "energy: {}",
+}
 
 
 def spec_for(fusion: str, data_format: str, branches: str = "both"):
     text = f"cbamgen: 1\nname: Scored\ndata_format: {data_format}\n"
-    if branches in ("both", "channel"):
-        text += "channel: {pools: [avg, l2], reduction: 4}\n"
-    if branches in ("both", "spatial"):
-        text += "spatial: {pools: [max, {type: lse, window: 3}], norm: batch}\n"
     if branches == "both":
+        text += f"{BRANCHES['channel']}\n{BRANCHES['spatial']}\n"
         text += f"fusion: {fusion}\ngamma: {{mode: residual, init: 0.3}}\n"
+    else:
+        text += BRANCHES[branches] + "\n"
     return spec_from_yaml(text)
 
 
 CASES = [(f, "both") for f in FUSIONS] + [
-    ("sequential", "channel"),
-    ("sequential", "spatial"),
+    ("sequential", branches) for branches in BRANCHES
 ]
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from .branches import BRANCHES
 from .excitations import EXCITATIONS, adaptive_kernel_size, hidden_width
-from .fusions import FUSIONS, GAMMAS
+from .fusions import FUSIONS, GAMMAS, LOGIT_GATES
 from .ops import ACTIVATIONS, GATES, conv1d_same, conv2d_same, hard_sigmoid, sigmoid
 from .pools import POOL_FUNCTIONS, extent_pool, pool, spread, window_pool
 
@@ -93,9 +93,9 @@ def gates_nhwc(spec, weights: Weights, x: np.ndarray) -> dict[str, np.ndarray]:
     effects = _effects(spec, weights)
     if "channel" in effects and "spatial" in effects:
         c, s = effects["channel"], effects["spatial"]
-        if spec.fusion in ("bam", "bam_product"):
-            y = FUSIONS[spec.fusion](c, s, x)
-            return {"attention": y / np.where(x == 0, 1.0, x)}
+        if spec.fusion in LOGIT_GATES:
+            gate = LOGIT_GATES[spec.fusion](c, s, x)
+            return {"attention": np.broadcast_to(gate, x.shape)}
         if spec.fusion == "sequential":
             a = c(x)
             found = {"channel": a, "spatial": s(a.apply(x))}

@@ -35,11 +35,20 @@ def max_(channel, spatial, x):
 
 
 def bam(channel, spatial, x):
-    return x * (1.0 + sigmoid(channel(x).logits + spatial(x).logits))
+    return x * bam_gate(channel, spatial, x)
 
 
 def bam_product(channel, spatial, x):
-    return x * (1.0 + sigmoid(channel(x).logits * spatial(x).logits))
+    return x * bam_product_gate(channel, spatial, x)
+
+
+def bam_gate(channel, spatial, x):
+    """BAM's factor of x, from the branches' logits: 1 + sigmoid(Mc + Ms)."""
+    return 1.0 + sigmoid(channel(x).logits + spatial(x).logits)
+
+
+def bam_product_gate(channel, spatial, x):
+    return 1.0 + sigmoid(channel(x).logits * spatial(x).logits)
 
 
 FUSIONS = {
@@ -52,6 +61,9 @@ FUSIONS = {
     "bam": bam,
     "bam_product": bam_product,
 }
+
+#: The fusions that gate the branches' logits themselves: their factor of x.
+LOGIT_GATES = {"bam": bam_gate, "bam_product": bam_product_gate}
 
 GAMMAS = {
     "none": lambda x, y, gamma: y,
