@@ -151,3 +151,21 @@ def test_a_failed_write_leaves_the_previous_report_whole(tmp_path: Path, monkeyp
     with pytest.raises(RuntimeError):
         report.write(results, setup, tmp_path)
     assert (tmp_path / "report.md").read_text() == before
+
+
+def test_gates_as_large_as_the_input_are_drawn_as_their_channel_mean():
+    """A coordinate, energy or BAM block scores a gate per element: the report draws
+    its mean over the channels, and a constant one is named as what it is."""
+    from cbamgen.compare.attention import _as_maps
+    from cbamgen.compare.gates import constant_gates
+
+    full = np.stack([np.full((4, 5, 3), 0.25), np.full((4, 5, 3), 0.25)])
+    found = _as_maps(1, {"coordinate": full}, np.asarray)
+    assert set(found) == {"block1_spatial", "block1_source"}
+    assert found["block1_spatial"].shape == (2, 4, 5)
+    (note,) = constant_gates(found)
+    assert "coordinate (averaged over channels) branch" in note
+    both = _as_maps(
+        0, {"channel": np.ones((2, 3)), "spatial": np.ones((2, 4, 5))}, np.asarray
+    )
+    assert set(both) == {"block0_channel", "block0_spatial"}

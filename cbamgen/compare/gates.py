@@ -37,6 +37,9 @@ def constant_gates(gates: dict[str, np.ndarray]) -> list[str]:
         if spread >= THRESHOLD:
             continue
         block, branch = key.split("_")
+        source = gates.get(f"{block}_source")
+        if source is not None:  # a map averaged from a gate as large as the input
+            branch = f"{source} (averaged over channels)"
         what = (
             f"a constant {values.mean():.3f}"
             if np.ptp(values) < THRESHOLD
