@@ -41,9 +41,16 @@ from cbamgen.timing import compiled, forward_fn, side_by_side, train_fn  # noqa:
 FULL_SHAPES = [(32, 56, 56, 64), (8, 14, 14, 1024)]
 SMOKE_SHAPES = [(2, 8, 8, 16)]
 WINDOW_SHAPE, NEWCBAM_SHAPE = (16, 32, 32, 32), (16, 32, 32, 64)
+#: The pools that reduce both a channel's map and a pixel's channels (attention
+#: pooling is the channel branch's only, 'none' reduces nothing).
+REDUCING = [k for k, cls in POOLS.items() if {"map", "across"} <= set(cls.regions)]
 #: Window pools timed (each in a spatial-only block: pool over 3x3 windows, 7x7 conv).
 WINDOW_POOLS = {
-    **{kind: f"{{type: {kind}, window: 3}}" for kind in POOLS},
+    **{
+        kind: f"{{type: {kind}, window: 3}}"
+        for kind, cls in POOLS.items()
+        if "window" in cls.regions and not cls.keeps_channels
+    },
     "stochastic (softmax)": "{type: stochastic, weights: softmax, window: 3}",
     # GeM's power without its max pool: with the max row, gem's floor.
     "lp (p=3)": "{type: lp, p: 3, window: 3}",
@@ -125,7 +132,7 @@ def pool_label(pool) -> str:
 
 
 def pools_vs_avg(shape, repeats, number):
-    kinds = ", ".join([*POOLS, "{type: stochastic, sampler: simple}"])
+    kinds = ", ".join([*REDUCING, "{type: stochastic, sampler: simple}"])
     text = (
         f"cbamgen: 1\nname: AllPools\nchannel: {{pools: [{kinds}]}}\n"
         f"spatial: {{pools: [{kinds}]}}\n"
@@ -342,11 +349,11 @@ def report(
         "| pool | " + " | ".join(" ".join(c) for c in columns) + " |",
         "|---" * (len(columns) + 1) + "|",
     ]
-    for kind in [*POOLS, SIMPLE]:
+    for kind in [*REDUCING, SIMPLE]:
         cells = [
             f"{pool_results[c][kind] / pool_results[c]['avg']:.2f}x" for c in columns
         ]
-        shown = f"`{kind}`" if kind in POOLS else "`stochastic`, `sampler: simple`"
+        shown = f"`{kind}`" if kind in REDUCING else "`stochastic`, `sampler: simple`"
         out.append(f"| {shown} | " + " | ".join(cells) + " |")
     out.append(
         "| (avg, ms) | "

@@ -77,16 +77,27 @@ def randomize_weights(layer, rng: np.random.Generator) -> dict[str, np.ndarray]:
     return named_weights(layer)
 
 
-def excess(y: np.ndarray, expected: np.ndarray, x: np.ndarray) -> float:
+def excess(
+    y: np.ndarray, expected: np.ndarray, x: np.ndarray, spec: Spec | None = None
+) -> float:
     """max |y - ref| / (|ref| + |x|): at most 1e-5 for a right layer in float32.
 
     Outputs are x times gates, and a gate is accurate to ~1e-6 absolute in float32 (a
     conv sums hundreds of terms); near a zero gate that is more than 1e-5 *relative*
-    error of the output, so the input's magnitude enters the bound.
+    error of the output, so the input's magnitude enters the bound. A block that adds
+    a term t to x (``apply: add`` or ``multiply_add``, GCNet's) computes t to ~1e-6 of
+    its largest value (t sums terms that can cancel), so that enters the bound too.
     """
     error = np.abs(y.astype(np.float64) - expected)
     scale = np.abs(expected) + np.abs(x) + 1e-30
+    if spec is not None and adds(spec):
+        scale = scale + np.abs(expected - x).max()
     return float(np.max(error / scale))
+
+
+def adds(spec: Spec) -> bool:
+    """Whether the block adds a term to x (GCNet's addition)."""
+    return spec.channel is not None and spec.channel.apply != "multiply"
 
 
 def _input_shape(spec: Spec, batch: int, height: int, width: int) -> tuple[int, ...]:
@@ -123,6 +134,7 @@ def _verify(spec: Spec, spec_path: str, seed: int) -> Result:
             keras.ops.convert_to_numpy(layer(x, training=False)),
             reference.forward(spec, weights, x),
             x,
+            spec,
         )
         result.max_error = max(result.max_error, error)
         if not error <= TOLERANCE:

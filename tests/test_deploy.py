@@ -24,6 +24,7 @@ import pytest
 from cbamgen import reference
 from cbamgen.loader import load_spec
 from cbamgen.render import render_source
+from cbamgen.verify import excess
 
 from .support import import_source, randomize_weights, spec_from_yaml
 
@@ -47,7 +48,7 @@ GELU = "cbamgen: 1\nname: Gelu\nchannel: {activation: gelu, reduction: 2}\n"
 
 def model_around(path: Path | str, rng):
     """A Keras model holding the block (a spec file, or a spec's text), its weights
-    random, an input, and the reference's output for that input."""
+    random, an input, the reference's output for that input, and the spec."""
     spec = load_spec(path) if isinstance(path, Path) else spec_from_yaml(path)
     cls = getattr(import_source(render_source(spec, "s.yaml")), spec.name)
     shape = (2, 9, 7, 16) if spec.data_format == "channels_last" else (2, 16, 9, 7)
@@ -57,12 +58,7 @@ def model_around(path: Path | str, rng):
     weights = randomize_weights(block, rng)
     x = rng.normal(0.0, 1.0, shape).astype(np.float32)
     model(x)  # export needs a model that has been called
-    return model, x, reference.forward(spec, weights, x)
-
-
-def excess(y, expected, x) -> float:
-    """As cbamgen verify measures: max |y - ref| / (|ref| + |x|)."""
-    return float(np.max(np.abs(y - expected) / (np.abs(expected) + np.abs(x) + 1e-30)))
+    return model, x, reference.forward(spec, weights, x), spec
 
 
 def export(model, path: Path, format: str) -> None:
@@ -93,17 +89,19 @@ def run_litert(path: Path, x):
     "path", [*BUNDLED, WINDOWS], ids=[p.stem for p in BUNDLED] + ["windows"]
 )
 def test_every_bundled_block_exports_to_onnx_and_litert(path, tmp_path):
-    model, x, expected = model_around(path, np.random.default_rng(0))
+    model, x, expected, spec = model_around(path, np.random.default_rng(0))
     export(model, tmp_path / "block.onnx", "onnx")
     export(model, tmp_path / "block.tflite", "litert")
-    assert excess(run_onnx(tmp_path / "block.onnx", x), expected, x) <= TOLERANCE
-    assert excess(run_litert(tmp_path / "block.tflite", x), expected, x) <= TOLERANCE
+    onnx = run_onnx(tmp_path / "block.onnx", x)
+    assert excess(onnx, expected, x, spec) <= TOLERANCE
+    litert = run_litert(tmp_path / "block.tflite", x)
+    assert excess(litert, expected, x, spec) <= TOLERANCE
 
 
 def test_gelu_exports_to_litert_but_not_to_onnx(tmp_path):
     """tf2onnx has no conversion for the Erfc op of TensorFlow's exact gelu: the
     README says so. Should it gain one, this fails and the README is to change."""
-    model, x, expected = model_around(GELU, np.random.default_rng(0))
+    model, x, expected, _ = model_around(GELU, np.random.default_rng(0))
     export(model, tmp_path / "block.tflite", "litert")
     assert excess(run_litert(tmp_path / "block.tflite", x), expected, x) <= TOLERANCE
     with contextlib.redirect_stderr(io.StringIO()):

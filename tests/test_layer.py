@@ -107,7 +107,95 @@ EXPECTED_WEIGHTS = {
         "channel_out/kernel",
         "spatial_conv/kernel",
     },
+    # The family (tests/published.py maps the published modules' weights onto these).
+    "timm_ecam": {
+        "channel_hidden/kernel",
+        "channel_hidden/bias",
+        "channel_conv1d/kernel",
+        "channel_conv1d/bias",
+    },
+    "timm_ceca": {"channel_conv1d/kernel"},
+    "timm_gc": {
+        "channel_pool0_score/kernel",
+        "channel_pool0_score/bias",
+        "channel_hidden/kernel",
+        "channel_hidden/bias",
+        "channel_norm/gamma",
+        "channel_norm/beta",
+        "channel_out/kernel",
+        "channel_out/bias",
+    },
+    "timm_ge": {
+        "channel_hidden/kernel",
+        "channel_hidden/bias",
+        "channel_out/kernel",
+        "channel_out/bias",
+    },
+    "timm_coord": {
+        "coordinate_hidden/kernel",
+        "coordinate_norm/gamma",
+        "coordinate_norm/beta",
+        "coordinate_norm/moving_mean",
+        "coordinate_norm/moving_variance",
+        "coordinate_height/kernel",
+        "coordinate_width/kernel",
+    },
+    "timm_scoord": {
+        "coordinate_hidden/kernel",
+        "coordinate_hidden/bias",
+        "coordinate_height/kernel",
+        "coordinate_height/bias",
+        "coordinate_width/kernel",
+        "coordinate_width/bias",
+    },
+    "timm_ela": {
+        "coordinate_height_conv/kernel",
+        "coordinate_height_norm_gamma",
+        "coordinate_height_norm_beta",
+        "coordinate_width_conv/kernel",
+        "coordinate_width_norm_gamma",
+        "coordinate_width_norm_beta",
+    },
+    "timm_strip": {"coordinate_height_conv/kernel", "coordinate_width_conv/kernel"},
+    "bam": {
+        "channel_hidden/kernel",
+        "channel_hidden/bias",
+        "channel_norm/gamma",
+        "channel_norm/beta",
+        "channel_norm/moving_mean",
+        "channel_norm/moving_variance",
+        "channel_out/kernel",
+        "channel_out/bias",
+        "spatial_reduce/kernel",
+        "spatial_reduce/bias",
+        "spatial_out/kernel",
+        "spatial_out/bias",
+        *(
+            f"spatial_{layer}{i}/{weight}"
+            for i in (1, 2)
+            for layer, weights in (
+                ("conv", ("kernel", "bias")),
+                ("norm", ("gamma", "beta", "moving_mean", "moving_variance")),
+            )
+            for weight in weights
+        ),
+        *(
+            f"spatial_reduce_norm/{w}"
+            for w in ("gamma", "beta", "moving_mean", "moving_variance")
+        ),
+    },
+    "scse": {
+        "channel_hidden/kernel",
+        "channel_hidden/bias",
+        "channel_out/kernel",
+        "channel_out/bias",
+        "spatial_conv/kernel",
+        "spatial_conv/bias",
+    },
+    "simam": set(),
 }
+EXPECTED_WEIGHTS["timm_gca"] = EXPECTED_WEIGHTS["timm_gc"]
+EXPECTED_WEIGHTS["timm_ge8"] = EXPECTED_WEIGHTS["timm_ge"]
 
 
 def bundled_layer(path: Path, **kwargs):

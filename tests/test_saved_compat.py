@@ -2,7 +2,8 @@
 names, the order of each layer's own variables and the config keys are a promise.
 
 tests/fixtures/saved_before_redesign/ holds .keras files saved (with inputs and the
-outputs they gave) before the one-template-tree redesign; see make.py there.
+outputs they gave) before the one-template-tree redesign, saved_family/ those of the
+attention family's first layers; see make.py in each.
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ from .support import import_source
 
 pytestmark = pytest.mark.keras
 
-FIXTURES = Path(__file__).parent / "fixtures" / "saved_before_redesign"
-STEMS = sorted(p.stem for p in FIXTURES.glob("*.keras"))
+FIXTURES = Path(__file__).parent / "fixtures"
+SAVED = {
+    p.stem: p.parent
+    for folder in ("saved_before_redesign", "saved_family")
+    for p in (FIXTURES / folder).glob("*.keras")
+}
+STEMS = sorted(SAVED)
 
 
 def todays_module(stem: str):
-    spec_path = FIXTURES / f"{stem}.yaml"
+    spec_path = SAVED[stem] / f"{stem}.yaml"
     if not spec_path.exists():
         spec_path = Path("specs") / f"{stem}.yaml"
     return import_source(render_source(load_spec(spec_path), spec_path.as_posix()))
@@ -38,8 +44,8 @@ def test_every_bundled_spec_has_a_saved_model():
 @pytest.mark.parametrize("stem", STEMS)
 def test_a_model_saved_before_loads_with_the_same_outputs(stem):
     todays_module(stem)  # registers today's class under its saved name
-    model = keras.saving.load_model(FIXTURES / f"{stem}.keras")
-    data = np.load(FIXTURES / f"{stem}.npz")
+    model = keras.saving.load_model(SAVED[stem] / f"{stem}.keras")
+    data = np.load(SAVED[stem] / f"{stem}.npz")
     y = keras.ops.convert_to_numpy(model(data["x"], training=False))
     # The same weights and formulas; pools may now run other (native) kernels, so
     # the last float32 bits may differ.

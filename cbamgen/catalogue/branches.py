@@ -451,6 +451,8 @@ class Channel(Branch):
         inputs = n if combine == "concat" else 1
         part = self.excitations[branch.excite]
         excited = part.plan(branch, ctx, "channel", inputs)
+        if extent:  # descriptors at every gathered position: (batch, h, w, channels)
+            excited = dataclasses.replace(excited, positions=True)
         if excited.kernel == "adaptive":
             ctx.helpers.append(
                 Helper(
@@ -464,7 +466,10 @@ class Channel(Branch):
         pools = plan_pools("channel", branch.pools, regions, axis, ctx, extent)
         shift = None
         if branch.apply == "multiply_add":  # a second excitation, the same arguments
-            shift = part.plan(branch, Contributions(), "channel_add", inputs)
+            shift = dataclasses.replace(
+                part.plan(branch, Contributions(), "channel_add", inputs),
+                positions=excited.positions,
+            )
         if excited.padding == "circular":
             ctx.calls.add("_circular_pad")
         if extent:

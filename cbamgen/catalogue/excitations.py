@@ -10,7 +10,7 @@ function in :mod:`cbamgen.reference.excitations`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from ..fields import number
@@ -157,7 +157,7 @@ class Excited:
     kernel: str | None = None  # "adaptive", or the argument holding the kernel size
     padding: str = "zero"
     training: bool = False  # its norm behaves differently in training
-    options: dict = field(default_factory=dict)
+    positions: bool = False  # it excites every position of a map, not one vector
 
 
 class Excitation(Part):
