@@ -199,6 +199,66 @@ def windows_vs_handwritten(shape, repeats, number, names):
     return results
 
 
+#: The attention family's bundled specs (docs/family.md), timed against CBAM.
+FAMILY = (
+    "se",
+    "ese",
+    "eca",
+    "timm_ecam",
+    "timm_ceca",
+    "timm_ge",
+    "timm_ge8",
+    "timm_gc",
+    "timm_gca",
+    "timm_coord",
+    "timm_scoord",
+    "timm_ela",
+    "timm_strip",
+    "bam",
+    "scse",
+    "simam",
+)
+
+
+def family_vs_cbam(shape, repeats, number, smoke):
+    """Each family block against the bundled CBAM (cbamgen bench's rounds), forward and
+    forward+backward, graph and XLA."""
+    from cbamgen.bench import bench
+
+    stems = FAMILY[:2] if smoke else FAMILY
+    specs = [(stem, load_spec(ROOT / "specs" / f"{stem}.yaml")) for stem in stems]
+    return {
+        "XLA" if xla else "graph": bench(specs, shape, xla, max(repeats, 5), number)
+        for xla in (False, True)
+    }
+
+
+def family_table(family, shape) -> list[str]:
+    out = [
+        "",
+        f"#### The attention family against CBAM, {shape}",
+        "",
+        "Each bundled block of the family (docs/family.md) and the bundled CBAM, timed "
+        "side by side (`cbamgen bench`'s rounds: medians, ratios the medians of each "
+        "round's ratios); forward is inference, forward+backward training mode.",
+        "",
+        "| block | params | forward graph | forward XLA | fwd+bwd graph | "
+        "fwd+bwd XLA | fwd+bwd graph ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    graph = {row.block: row for row in family["graph"]}
+    xla = {row.block: row for row in family["XLA"]}
+    for name, row in graph.items():
+        if name == "conv3x3":
+            continue
+        out.append(
+            f"| {name} | {row.params:,} | {row.forward_per_cbam:.2f}x | "
+            f"{xla[name].forward_per_cbam:.2f}x | **{row.train_per_cbam:.2f}x** | "
+            f"**{xla[name].train_per_cbam:.2f}x** | {row.train_ms:.2f} |"
+        )
+    return out
+
+
 def avg_window_newcbam():
     text = (ROOT / "specs" / "seed_new_cbam.yaml").read_text(encoding="utf-8")
     pools = "pools: [{type: stochastic, window: 3}, {type: l2, window: 3}]"
@@ -393,6 +453,13 @@ def report(
     return "\n".join(out) + "\n"
 
 
+def _before_commands(text: str, lines: list[str]) -> str:
+    """``text`` with ``lines`` put before its "Commands" section."""
+    marker = "\n### Commands"
+    head, _, tail = text.partition(marker)
+    return head.rstrip("\n") + "\n" + "\n".join(lines) + "\n" + marker + tail
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny shapes, one repeat")
@@ -411,10 +478,13 @@ def main(argv=None) -> int:
         shapes[0] if args.smoke else NEWCBAM_SHAPE, repeats, number
     )
     tfk = tf_keras_windows(args.smoke)
+    family_shape = shapes[0] if args.smoke else NEWCBAM_SHAPE
+    family = family_vs_cbam(family_shape, repeats, number, args.smoke)
     walls = command_wall_times(1 if args.smoke else 5)
     text = report(
         cbam_rows, pool_results, shapes[0], walls, args.smoke, windows, newcbam, tfk
     )
+    text = _before_commands(text, family_table(family, family_shape))
     print(text)
     args.out.write_text(text)
     return 0

@@ -37,8 +37,11 @@ def test_benchmark_smoke_run_prints_every_table(tmp_path):
         "Window pools, keras3",
         "Window pools, tf_keras",
         "NewCBAM (3x3 window pools) against CBAM",
+        "The attention family against CBAM",
     ):
         assert heading in text
+    assert text.index("attention family against CBAM") < text.index("### Commands")
+    assert "| se | " in text and "| CBAM (bundled) | " in text
     assert text in result.stdout
     assert "| `stochastic` |" in text and "cbamgen --help" in text
     assert "| stochastic (softmax) |" in text and "`sampler: simple`" in text
