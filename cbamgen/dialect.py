@@ -3,8 +3,8 @@
 The templates are written once. What differs in spelling between the targets is in the
 op table below (``ops.mean`` / ``tf.reduce_mean``); the few things that differ in more
 than spelling (building sublayers under name scopes for ``.h5`` files, random numbers,
-the pooling ops' arguments) are macros in ``templates/dialects/<target>.py.j2``; the
-gate activations, the hard sigmoid included, are in the ``gates`` table below.
+the pooling ops' arguments, the hard sigmoid and hard swish) are macros in
+``templates/dialects/<target>.py.j2``.
 """
 
 from __future__ import annotations
@@ -62,8 +62,6 @@ class Dialect:
     ops: Mapping[str, str]
     #: add_weight's keyword that keeps a weight in float32 under mixed precision.
     no_autocast: str
-    #: Each gate as a format string around its input.
-    gates: Mapping[str, str]
 
     @property
     def macros(self) -> str:
@@ -76,7 +74,6 @@ DIALECTS = {
         imports=("import keras", "from keras import ops"),
         ops={op: f"ops.{op}" for op in (*_KERAS3_OPS.split(), *_MORE)},
         no_autocast="autocast=False",
-        gates={"sigmoid": "ops.sigmoid({})", "hard_sigmoid": "ops.hard_sigmoid({})"},
     ),
     "tf_keras": Dialect(
         name="tf_keras",
@@ -86,11 +83,6 @@ DIALECTS = {
             for op in (*_KERAS3_OPS.split(), *_MORE)
         },
         no_autocast="experimental_autocast=False",
-        # Keras 2's hard_sigmoid is 0.2 z + 0.5; the spec's (PyTorch's, Keras 3's) is:
-        gates={
-            "sigmoid": "tf.sigmoid({})",
-            "hard_sigmoid": "tf.clip_by_value({} / 6.0 + 0.5, 0.0, 1.0)",
-        },
     ),
 }
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from .catalogue import BRANCHES, FUSIONS, GAMMAS, Pool
+from .catalogue import BRANCHES, FUSIONS, Pool
+from .catalogue.branches import FULL
 from .catalogue.parts import FIRST
 from .errors import printable
 from .plan import Plan
@@ -137,7 +138,7 @@ def module_docstring(plan: Plan) -> str:
         for line in spec.description.strip().split("\n"):
             parts += _wrap(line) if len(line) > WIDTH else [line]
     parts += ["", f"For x of shape {plan.layout}, C channels, in float32:"]
-    on_logits = plan.fusion != "alone" and FUSIONS[plan.fusion].on_logits
+    on_logits = plan.on_logits
     formulas: list[tuple[str, str]] = []
     for kind, branch in spec.branches().items():
         formulas += BRANCHES[kind].describe(spec, branch, on_logits)
@@ -146,8 +147,8 @@ def module_docstring(plan: Plan) -> str:
         output = BRANCHES[kind].alone(branch)
     else:
         output = FUSIONS[plan.fusion].formula
-    if plan.gamma != "none":
-        formulas += [("block", output), ("output", GAMMAS[plan.gamma].formula)]
+    if plan.gamma.learnable:
+        formulas += [("block", output), ("output", plan.gamma.formula)]
     else:
         formulas.append(("output", output))
     column = max(9, *(len(label) + 1 for label, _ in formulas))
@@ -199,8 +200,11 @@ def layer_docstring(plan: Plan) -> str:
     if any(branch.training for branch in plan.branches):
         lines.append("        training: True in training (set by Keras).")
     scores = ", ".join(f'"{name}": {shape}' for name, shape in _scores(plan))
+    scored = f"(outputs, {{{scores}}})."
+    if not scores:
+        scored = "(outputs, {}): this block adds a term to x, it has no gate."
     lines += _wrap(
-        f"return_attention_scores: also return the gates: (outputs, {{{scores}}}).",
+        f"return_attention_scores: also return the gates: {scored}",
         "        ",
         "    ",
     )
@@ -209,16 +213,10 @@ def layer_docstring(plan: Plan) -> str:
 
 def _scores(plan: Plan) -> list[tuple[str, str]]:
     """The attention scores call() returns: (name, shape)."""
-    full = "(batch, height, width, channels) in the input's layout"
-    if plan.fusion != "alone" and FUSIONS[plan.fusion].on_logits:
-        return [("attention", full)]
-    found = []
-    for kind, branch in plan.spec.branches().items():
-        if kind == "channel" and branch.apply == "add":
-            continue  # it adds to x: no gate
-        extent = kind == "channel" and branch.extent != "global"
-        found.append((kind, full if extent else BRANCHES[kind].score))
-    return found
+    if plan.on_logits:
+        return [("attention", FULL)]
+    shapes = {k: BRANCHES[k].score_of(b) for k, b in plan.spec.branches().items()}
+    return [(kind, shape) for kind, shape in shapes.items() if shape]
 
 
 @dataclass(frozen=True)

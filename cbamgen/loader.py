@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import rules
-from .catalogue import BRANCHES, POOLS, suggest_pool
+from .catalogue import BRANCHES, FUSIONS, POOLS, suggest_pool
 from .errors import Diagnostic, KeyPath, SpecError, did_you_mean, one_of
 from .spec import Gamma, Spec
 from .yamlsource import MAX_BYTES, Source, YamlError, decode, parse
@@ -197,11 +197,17 @@ def _known_elsewhere(key: str, path: KeyPath, data: Any) -> str | None:
     return None
 
 
+def _parallel_fusions() -> str:
+    parallel = [
+        f"'{name}' ({part.summary})" for name, part in FUSIONS.items() if part.parallel
+    ]
+    return f"{', '.join(parallel[:-1])} or {parallel[-1]}"
+
+
+#: What people call a value the language spells otherwise, and what to write.
 _VALUE_HINTS = {
     ("fusion", "parallel"): (
-        "; the branches side by side, both on x, are fusion 'add' "
-        "(y = C(x) + S(x)), 'mean' (their average), 'multiply' (their product) or "
-        "'max' (their element-wise maximum)"
+        f"; the branches side by side, both on x, are fusion {_parallel_fusions()}"
     ),
 }
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .catalogue import BRANCHES, FUSIONS, POOLS
+from .catalogue import BRANCHES, FUSIONS, GAMMAS, POOLS
 from .dialect import DIALECTS, Dialect
 from .plandata import Arg, Contributions, Helper, Weight
 from .spec import Spec
@@ -32,7 +32,7 @@ class Plan:
     channels_last: bool
     branches: tuple[Any, ...]  # each branch kind's plan, in the catalogue's order
     fusion: str  # a fusion of the catalogue, or "alone" for a single branch
-    gamma: str
+    gamma: Any  # the gamma mode's catalogue entry
     seeded: bool
     weights: tuple[Weight, ...]
 
@@ -49,6 +49,11 @@ class Plan:
         if self.channels_last:
             return "(batch, height, width, channels)"
         return "(batch, channels, height, width)"
+
+    @property
+    def on_logits(self) -> bool:
+        """Whether the fusion gates the branches' logits itself (BAM's)."""
+        return self.fusion != "alone" and FUSIONS[self.fusion].on_logits
 
     def branch(self, kind: str) -> Any:
         """The plan of branch ``kind``, or None."""
@@ -145,8 +150,8 @@ def _sampler_rows(spec: Spec) -> set[str]:
     for kind, b in spec.branches().items():
         for pool in getattr(b, "pools", ()):
             if pool.seeded and pool.window is None and pool.sampler == "fast":
-                if kind == "channel":
-                    contiguous = first
+                if kind == "channel":  # channels-first but for attention pooling
+                    contiguous = first and not any(p.sublayers() for p in b.pools)
                 elif kind == "spatial":
                     windows = any(
                         p.window is not None or p.keeps_channels for p in b.pools
@@ -181,9 +186,8 @@ def plan(spec: Spec) -> Plan:
         part = BRANCHES[kind]
         branches.append(part.plan(spec, branch, ctx, logits_only=on_logits))
         part.weights(branch, ctx)
-    if spec.gamma_mode != "none":
-        ctx.arg("gamma_init", spec.gamma.init, "starting value of gamma")
-        ctx.weight("gamma", "()")
+    gamma = GAMMAS[spec.gamma_mode]
+    gamma.plan(spec, ctx)
     seeded = any(
         pool.seeded for b in present.values() for pool in getattr(b, "pools", ())
     )
@@ -219,7 +223,7 @@ def plan(spec: Spec) -> Plan:
         channels_last=spec.data_format == "channels_last",
         branches=tuple(branches),
         fusion=fusion,
-        gamma=spec.gamma_mode,
+        gamma=gamma,
         seeded=seeded,
         weights=tuple(ctx.weights),
     )

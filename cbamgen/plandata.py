@@ -105,6 +105,7 @@ class Width:
     ``divisor``, ``min_hidden`` (and ``round_limit`` when ``limited``)."""
 
     explicit: bool
+    variable: str = "hidden"  # build()'s local that holds it
     nearest: bool = False
     limited: bool = False
     hidden: str = "hidden_units"

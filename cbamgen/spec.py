@@ -107,8 +107,8 @@ class Spec(BaseModel):
     )
     fusion: choice(FUSIONS) = _doc(
         "sequential",
-        "how channel and spatial combine: S(C(x)), C(S(x)), C(x) + S(x), "
-        "C(x) * S(x), their mean or maximum, or BAM's x (1 + sigmoid(Mc + Ms))",
+        "how channel and spatial combine: "
+        + "; ".join(f"{name}: {part.summary}" for name, part in FUSIONS.items()),
     )
     gamma: Gamma | None = _doc(None, "optional learnable gate: {mode, init}")
 

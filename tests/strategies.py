@@ -12,6 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from cbamgen.catalogue import ACTIVATIONS as CATALOGUE_ACTIVATIONS
 from cbamgen.catalogue import EXCITATIONS, FUSIONS, GATES, POOLS
 
 #: Upper ends for drawn numbers: the language allows more, these keep values realistic.
@@ -108,7 +109,7 @@ def _norm(draw, branch: dict[str, Any], norms: list[str]) -> None:
         branch["norm_epsilon"] = draw(st.sampled_from([1e-5, 1e-3]))
 
 
-ACTIVATIONS = ["relu", "gelu", "silu", "tanh", "hard_swish", "none"]
+ACTIVATIONS = list(CATALOGUE_ACTIVATIONS)
 
 
 @st.composite
@@ -160,10 +161,13 @@ def _excitation_keys(draw, branch: dict[str, Any], part) -> None:
     if "kernel_size" in keys and "kernel_size" not in branch:
         choices = ["adaptive", 1, 3, 5] if "padding" in keys else [1, 3, 7]
         branch["kernel_size"] = draw(st.sampled_from(choices))
-    if "padding" in keys:
+    if "padding" in keys and branch.get("kernel_size") != 1:  # nothing to pad at 1
         branch["padding"] = draw(st.sampled_from(["zero", "circular"]))
     if "depth" in keys:
         branch["depth"] = draw(st.integers(0, 2))
+        if branch["depth"] == 0:  # no k x k conv: its size and dilation mean nothing
+            branch.pop("kernel_size", None)
+            branch.pop("dilation", None)
 
 
 @st.composite

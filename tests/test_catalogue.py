@@ -135,6 +135,10 @@ def test_every_part_has_its_template():
             assert hasattr(module, "build") and hasattr(module, "logits"), part
     fusions = env.get_template("fusions.py.j2").module
     assert all(hasattr(fusions, name) for name in FUSIONS)
+    from cbamgen.catalogue import GAMMAS
+
+    for mode in GAMMAS.values():
+        assert hasattr(env.get_template(mode.template).module, mode.macro), mode
     gates = env.get_template("gates.py.j2").module
     assert all(hasattr(gates, name) for name in GATES)
 

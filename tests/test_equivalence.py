@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from cbamgen import reference
 from cbamgen.loader import load_spec
+from cbamgen.plan import plan
 from cbamgen.spec import Spec
 
 from .strategies import input_shapes, specs
@@ -70,6 +71,9 @@ def assert_matches_reference(
         x = rng.normal(0.0, 2.0, size=shape).astype(np.float32)
     layer.build(shape)
     weights = randomize_weights(layer, rng)
+    # The reference reads what it needs by name: the layer must have exactly the
+    # weights the docstring's table lists (a stray or missing bias would show here).
+    assert set(weights) == {w.name for w in plan(spec).weights}
     y = np.asarray(layer(x, training=False))
     expected = reference.forward(spec, weights, x)
     additive = spec.channel is not None and spec.channel.apply != "multiply"
@@ -103,7 +107,12 @@ def test_random_spec_equals_reference(data):
     spec = load_spec_text(spec_dict)
     shape = data.draw(input_shapes(spec.data_format), label="input shape")
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
-    assert_matches_reference(spec, layer_for(spec), shape, np.random.default_rng(seed))
+    layer = layer_for(spec)
+    assert_matches_reference(spec, layer, shape, np.random.default_rng(seed))
+    # Training mode (batch statistics, stochastic draws) runs too, finite.
+    x = np.random.default_rng(seed).normal(0.0, 2.0, size=shape).astype(np.float32)
+    trained = np.asarray(layer(x, training=True))
+    assert trained.shape == shape and np.all(np.isfinite(trained))
 
 
 def load_spec_text(spec_dict):
@@ -203,3 +212,21 @@ def test_every_window_pool_has_finite_gradients_on_all_zero_windows(training):
     names = ["input", *(w.path for w in layer.trainable_weights)]
     for g, name in zip(grads, names, strict=True):
         assert g is not None and np.isfinite(np.asarray(g)).all(), name
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_stochastic_pooling_beside_attention_pooling_trains(data_format):
+    """Attention pooling turns channels-first features channels-last: the fast
+    sampler must read them so (it read them as channels-first, and crashed)."""
+    spec = load_spec_text(
+        {
+            "cbamgen": 1,
+            "name": "Beside",
+            "data_format": data_format,
+            "channel": {"pools": ["attention", "stochastic"]},
+        }
+    )
+    shape = (2, 7, 4, 16) if data_format == "channels_last" else (2, 16, 7, 4)
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    y = np.asarray(layer_for(spec)(x, training=True))
+    assert y.shape == shape and np.all(np.isfinite(y))

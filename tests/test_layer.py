@@ -475,3 +475,24 @@ def test_bundled_blocks_have_the_published_shapes(stem, channels, expected):
     layer.build((None, 8, 8, channels))
     shapes = {k: v.shape for k, v in named_weights(layer).items()}
     assert {k: shapes[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("apply", ["add", "multiply_add"])
+def test_a_term_added_to_x_starts_at_zero(apply):
+    """GCNet adds its context's transform to x; its last layer starts at zero (timm
+    zero-initialises it too), so a fresh block adds nothing: with apply: add it starts
+    as the identity, the way to put it into a trained network."""
+    from .support import layer_for, spec_from_yaml
+
+    spec = spec_from_yaml(
+        f"cbamgen: 1\nname: Adds\nchannel: {{pools: [attention], apply: {apply}}}\n"
+    )
+    layer = layer_for(spec)
+    x = np.random.default_rng(0).normal(size=(2, 5, 4, 12)).astype(np.float32)
+    y = np.asarray(layer(x))
+    if apply == "add":
+        np.testing.assert_array_equal(y, x)
+    else:  # the gated part stays: the added term is zero
+        _, scores = layer(x, return_attention_scores=True)
+        gate = np.asarray(scores["channel"])[:, None, None, :]
+        np.testing.assert_allclose(y, x * gate, rtol=1e-6, atol=1e-7)

@@ -42,9 +42,9 @@ CASES = [
         "channel: {}\nspatial: {}\nfusion: parallel\n",
         "specs/x.yaml:5:9: fusion: 'parallel' is not allowed; expected 'sequential', "
         "'spatial_first', 'add', 'multiply', 'mean', 'max', 'bam', 'bam_product'; the "
-        "branches side by side, both on x, are fusion 'add' (y = C(x) + S(x)), 'mean' "
-        "(their average), 'multiply' (their product) or 'max' (their element-wise "
-        "maximum)",
+        "branches side by side, both on x, are fusion 'add' (C(x) + S(x)), 'multiply' "
+        "(C(x) * S(x), their product), 'mean' ((C(x) + S(x)) / 2, their average) or "
+        "'max' (max(C(x), S(x)), their element-wise maximum)",
     ),
 ]
 

@@ -245,6 +245,9 @@ def _region_words(pool: Pool) -> str:
 
 # ---------------------------------------------------------------------- branches
 
+#: The shape of a gate as large as the input.
+FULL = "(batch, height, width, channels) in the input's layout"
+
 
 class Branch(Part):
     """Base of the branch kinds. ``model`` is its spec model; ``excitations`` the
@@ -321,6 +324,11 @@ class Branch(Part):
     def alone(self, branch: Any) -> str:
         """The output when it is the block's only branch."""
         return f"y = x * {self.symbol}"
+
+    def score_of(self, branch: Any) -> str | None:
+        """The shape of the attention score call() returns for it (None: it has no
+        gate)."""
+        return self.score
 
     def training(self, planned: PlannedPools, excited: Excited | None) -> bool:
         return any(c.seeded for c in planned.calls) or bool(
@@ -453,6 +461,8 @@ class Channel(Branch):
         excited = part.plan(branch, ctx, "channel", inputs)
         if extent:  # descriptors at every gathered position: (batch, h, w, channels)
             excited = dataclasses.replace(excited, positions=True)
+        if branch.apply == "add":  # the term added to x starts at zero: x itself
+            excited = dataclasses.replace(excited, zero_start=True)
         if excited.kernel == "adaptive":
             ctx.helpers.append(
                 Helper(
@@ -469,6 +479,7 @@ class Channel(Branch):
             shift = dataclasses.replace(
                 part.plan(branch, Contributions(), "channel_add", inputs),
                 positions=excited.positions,
+                zero_start=True,
             )
         if excited.padding == "circular":
             ctx.calls.add("_circular_pad")
@@ -524,6 +535,11 @@ class Channel(Branch):
         if branch.apply != "multiply":
             found.append(GCNET)
         return found
+
+    def score_of(self, branch):
+        if branch.apply == "add":
+            return None  # it adds a term to x: no gate
+        return FULL if branch.extent != "global" else self.score
 
     def alone(self, branch):
         return {
@@ -618,9 +634,7 @@ class Spatial(Branch):
     def describe(self, spec, branch, logits_only):
         part = self.excitations[branch.excite]
         expr, lines = part.describe(branch, [p.term() for p in branch.pools], "")
-        dilation = ""
-        if branch.excite == "conv" and branch.dilation != 1:
-            dilation = f", dilation {branch.dilation}"
+        dilation = part.aside(branch)
         windows = [pool.window is not None for pool in branch.pools]
         if all(p.kind == "none" for p in branch.pools):
             where = "from the features themselves"
@@ -709,7 +723,7 @@ class Coordinate(Branch):
     pool_regions = ("strip",)
     pools_do = "pools each channel along its rows and columns"
     whole = True
-    score = "(batch, height, width, channels) in the input's layout"
+    score = FULL
     symbol = "g"
 
     def plan(self, spec, branch, ctx, logits_only=False) -> CoordinatePlan:
@@ -783,7 +797,7 @@ class Energy(Branch):
     template = "branches/energy.py.j2"
     model = EnergyBranch
     whole = True
-    score = "(batch, height, width, channels) in the input's layout"
+    score = FULL
     symbol = "g"
     citation = "Yang et al. 2021, SimAM, ICML"
     references = (citation,)

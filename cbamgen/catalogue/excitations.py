@@ -40,12 +40,21 @@ class WidthRule:
             )
 
     @staticmethod
-    def plan(branch: Any, ctx: Contributions, prefix: str, what: str) -> Width:
+    def plan(
+        branch: Any,
+        ctx: Contributions,
+        prefix: str,
+        what: str,
+        variable: str = "hidden",
+    ) -> Width:
         """Arguments for ``branch``'s width, named with ``prefix`` (the channel
-        branch's have none: the names are older than the other branches)."""
+        branch's have none: the names are older than the other branches), computed
+        into build()'s local ``variable``."""
         if branch.hidden is not None:
             ctx.arg(f"{prefix}hidden_units", branch.hidden, f"width of the {what}")
-            return Width(explicit=True, hidden=f"{prefix}hidden_units")
+            return Width(
+                explicit=True, variable=variable, hidden=f"{prefix}hidden_units"
+            )
         nearest = branch.rounding == "nearest"
         limited = branch.round_limit > 0
         rule = "to the nearest" if nearest else "down to"
@@ -62,6 +71,7 @@ class WidthRule:
             ctx.arg(f"{prefix}round_limit", branch.round_limit)
         return Width(
             explicit=False,
+            variable=variable,
             nearest=nearest,
             limited=limited,
             reduction=f"{prefix}reduction",
@@ -107,22 +117,25 @@ def norm_rules(
             )
 
 
-def norm_args(branch: Any, ctx: Contributions, prefix: str) -> tuple[str, str] | None:
-    """Arguments for a norm layer's momentum (batch) and epsilon; None without one."""
+def norm_args(
+    branch: Any, ctx: Contributions, prefix: str, whose: str = "its"
+) -> tuple[str, str] | None:
+    """Arguments for a norm layer's momentum (batch) and epsilon; None without one.
+    ``whose`` says which layer's norm (the spatial conv's, older, says "its")."""
     if branch.norm == "none":
         return None
     if branch.norm == "batch":
         ctx.arg(
             f"{prefix}norm_momentum",
             branch.norm_momentum,
-            "its batch normalization's momentum and epsilon",
+            f"{whose} batch normalization's momentum and epsilon",
         )
         ctx.arg(f"{prefix}norm_epsilon", branch.norm_epsilon)
     else:
         ctx.arg(
             f"{prefix}norm_epsilon",
             branch.norm_epsilon,
-            f"epsilon of its {NORM_TITLES[branch.norm]}",
+            f"epsilon of {whose} {NORM_TITLES[branch.norm]}",
         )
     return (f"{prefix}norm_momentum", f"{prefix}norm_epsilon")
 
@@ -149,6 +162,7 @@ class Excited:
     part: Excitation
     prefix: str
     inputs: int = 1
+    maps: tuple[int, int] = (0, 0)  # a spatial excitation's: (C maps, single maps)
     width: Width | None = None
     activation: str = "relu"
     bias: bool = True
@@ -158,6 +172,7 @@ class Excited:
     padding: str = "zero"
     training: bool = False  # its norm behaves differently in training
     positions: bool = False  # it excites every position of a map, not one vector
+    zero_start: bool = False  # its last layer starts at zero (a term added to x)
 
 
 class Excitation(Part):
@@ -186,6 +201,10 @@ class Excitation(Part):
     ) -> tuple[str, list[str]]:
         """The docstring's logits for pooled ``terms`` and the lines that define it."""
         raise NotImplementedError
+
+    def aside(self, branch: Any) -> str:
+        """What the branch's first docstring line says after the gate, if anything."""
+        return ""
 
 
 def _inputs_text(inputs: int) -> str:
@@ -249,7 +268,7 @@ class Mlp(ChannelExcitation):
             activation=branch.activation,
             bias=branch.bias,
             norm=branch.norm,
-            norm_args=norm_args(branch, ctx, "channel_"),
+            norm_args=norm_args(branch, ctx, "channel_", "the channel MLP's"),
             training=branch.norm == "batch",
         )
 
@@ -312,6 +331,16 @@ def _kernel_text(branch: Any) -> str:
 ADAPTIVE_RULE = "k = t or t + 1, odd, at least 3, t = int(|log2(C) + 1| / 2)"
 
 
+def _padding_rules(branch: Any, name: str) -> Iterator[Problem]:
+    if branch.padding == "circular" and branch.kernel_size == 1:
+        yield Problem(
+            (name, "padding"),
+            "a 1-D convolution of kernel size 1 pads nothing, so 'padding' has no "
+            "effect; remove it or widen 'kernel_size'",
+            reads=((name, "excite"), (name, "kernel_size")),
+        )
+
+
 class Conv1d(ChannelExcitation):
     name = "conv1d"
     summary = "ECA-Net"
@@ -322,6 +351,9 @@ class Conv1d(ChannelExcitation):
     template = "excitations/conv1d.py.j2"
     keys = {"kernel_size": k.KERNEL_SIZE_1D, "padding": k.PADDING}
     refuses = {"bias": "excite: conv1d has no bias (ECA-Net); remove 'bias'"}
+
+    def inactive(self, branch, name):
+        yield from _padding_rules(branch, name)
 
     def plan(self, branch, ctx, prefix, inputs):
         kernel = _kernel(branch, ctx)
@@ -355,8 +387,8 @@ class Conv1dMlp(ChannelExcitation):
     references = (ECA,)
     title = "per-channel perceptron, then a 1-D convolution across channels"
     formula = (
-        "conv1d_k(hidden -> 1) . activation . conv1d_1(1 -> hidden), with biases: "
-        "timm's EcaModule(use_mlp=True)"
+        "conv1d_k(hidden -> 1) . activation . conv1d_1(1 -> hidden), with biases "
+        "(bias: true): timm's EcaModule(use_mlp=True)"
     )
     citation = "Wang et al. 2020, ECA-Net, arXiv:1910.03151; timm's 'ecam'"
     template = "excitations/conv1d_mlp.py.j2"
@@ -370,6 +402,7 @@ class Conv1dMlp(ChannelExcitation):
 
     def inactive(self, branch, name):
         yield from WidthRule.rules(branch, name, (name, "excite"))
+        yield from _padding_rules(branch, name)
 
     def plan(self, branch, ctx, prefix, inputs):
         width = WidthRule.plan(branch, ctx, "", "per-channel MLP")
@@ -476,7 +509,7 @@ class Conv(SpatialExcitation):
         return Excited(
             self,
             prefix,
-            inputs,
+            maps=inputs,
             bias=branch.bias,
             norm=branch.norm,
             norm_args=norm_args(branch, ctx, ""),
@@ -487,6 +520,9 @@ class Conv(SpatialExcitation):
         k_ = branch.kernel_size
         conv = f"conv{k_}x{k_}([{', '.join(terms)}])"
         return (f"BatchNorm({conv})" if branch.norm == "batch" else conv), []
+
+    def aside(self, branch):
+        return f", dilation {branch.dilation}" if branch.dilation != 1 else ""
 
     def weights(self, branch, ctx, prefix, inputs):
         k_ = branch.kernel_size
@@ -512,20 +548,28 @@ class Bottleneck(SpatialExcitation):
     def inactive(self, branch, name):
         yield from WidthRule.rules(branch, name, (name, "excite"))
         yield from norm_rules(branch, name, ("batch",))
+        if branch.depth == 0:
+            for key in ("kernel_size", "dilation"):
+                yield Problem(
+                    (name, key),
+                    f"with depth: 0 the bottleneck has no k x k conv, so '{key}' has no "
+                    "effect; remove it or raise 'depth'",
+                    reads=((name, "excite"), (name, "depth")),
+                )
 
     def plan(self, branch, ctx, prefix, inputs):
-        width = WidthRule.plan(branch, ctx, "spatial_", "spatial bottleneck")
+        width = WidthRule.plan(branch, ctx, "spatial_", "spatial bottleneck", "reduced")
         _spatial_conv_args(branch, ctx)
         ctx.arg("spatial_depth", branch.depth, "how many dilated convs")
         return Excited(
             self,
             prefix,
-            inputs,
+            maps=inputs,
             width=width,
             activation=branch.activation,
             bias=branch.bias,
             norm=branch.norm,
-            norm_args=norm_args(branch, ctx, ""),
+            norm_args=norm_args(branch, ctx, "", "the spatial bottleneck's"),
             training=branch.norm == "batch",
         )
 
@@ -640,7 +684,7 @@ class Shared(CoordinateExcitation):
             activation=branch.activation,
             bias=branch.bias,
             norm=branch.norm,
-            norm_args=norm_args(branch, ctx, "coordinate_"),
+            norm_args=norm_args(branch, ctx, "coordinate_", "the bottleneck's"),
             training=branch.norm == "batch",
         )
 
@@ -708,7 +752,7 @@ class Depthwise(CoordinateExcitation):
             activation=branch.activation,
             bias=branch.bias,
             norm=branch.norm,
-            norm_args=norm_args(branch, ctx, "coordinate_"),
+            norm_args=norm_args(branch, ctx, "coordinate_", "the strips'"),
             kernel="coordinate_kernel_size",
             training=branch.norm == "batch",
         )

@@ -23,35 +23,47 @@ class Fusion(Part):
     #: Whether it combines the branches' logits, gating them itself (the branches'
     #: own ``gate`` keys then have no effect).
     on_logits: ClassVar[bool] = False
+    #: Whether both branches see x and their outputs are combined (side by side).
+    parallel: ClassVar[bool] = False
 
 
 class Sequential(Fusion):
     name = "sequential"
+    summary = "S(C(x)), as CBAM"
     formula = "y = x * a * s, s computed from x * a (sequential)"
 
 
 class SpatialFirst(Fusion):
     name = "spatial_first"
+    summary = "C(S(x))"
     formula = "y = x * s * a, a computed from x * s (spatial first)"
 
 
 class Add(Fusion):
     name = "add"
+    summary = "C(x) + S(x)"
+    parallel = True
     formula = "y = x * a + x * s"
 
 
 class Multiply(Fusion):
     name = "multiply"
+    summary = "C(x) * S(x), their product"
+    parallel = True
     formula = "y = (x * a) * (x * s)"
 
 
 class Mean(Fusion):
     name = "mean"
+    summary = "(C(x) + S(x)) / 2, their average"
+    parallel = True
     formula = "y = (x * a + x * s) / 2"
 
 
 class Max(Fusion):
     name = "max"
+    summary = "max(C(x), S(x)), their element-wise maximum"
+    parallel = True
     formula = "y = max(x * a, x * s)"
     citation = "Roy et al. 2018, scSE, arXiv:1803.02579"
     references = (citation,)
@@ -59,6 +71,7 @@ class Max(Fusion):
 
 class Bam(Fusion):
     name = "bam"
+    summary = "x (1 + sigmoid(Mc + Ms)) of the branches' logits, BAM's paper"
     formula = "y = x * (1 + sigmoid(Mc + Ms)), Mc and Ms the branches' logits"
     citation = "Park et al. 2018, BAM, arXiv:1807.06514, as the paper writes it"
     references = (BAM,)
@@ -67,6 +80,7 @@ class Bam(Fusion):
 
 class BamProduct(Fusion):
     name = "bam_product"
+    summary = "x (1 + sigmoid(Mc * Ms)), BAM's code"
     formula = "y = x * (1 + sigmoid(Mc * Ms)), Mc and Ms the branches' logits"
     citation = "Park et al. 2018, BAM, as the authors' code computes it"
     references = (BAM,)
@@ -79,21 +93,37 @@ FUSIONS = registry(
 
 
 class GammaMode(Part):
-    template = "fusions.py.j2"
+    """Wraps the block's output y: its macro in ``templates/gamma.py.j2`` (named
+    ``macro``: Jinja keeps 'none' for itself) prints the layer's ``outputs``."""
+
+    template = "gamma.py.j2"
+    macro: ClassVar[str]
+    #: Whether the mode has the learnable scalar ``gamma``.
+    learnable: ClassVar[bool] = True
+
+    def plan(self, spec, ctx) -> None:
+        """Its constructor argument and weight, when it has gamma."""
+        if self.learnable:
+            ctx.arg("gamma_init", spec.gamma.init, "starting value of gamma")
+            ctx.weight("gamma", "()")
 
 
 class NoGamma(GammaMode):
     name = "none"
+    macro = "identity"
     formula = "y"
+    learnable = False
 
 
 class Blend(GammaMode):
     name = "blend"
+    macro = "blend"
     formula = "(1 - gamma) * x + gamma * y, gamma learnable"
 
 
 class Residual(GammaMode):
     name = "residual"
+    macro = "residual"
     formula = "x + gamma * y, gamma learnable"
 
 

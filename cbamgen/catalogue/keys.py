@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..fields import number
+from .gates import ACTIVATIONS
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ WIDTH = {
 WIDTH_RULE = ("reduction", "rounding", "divisor", "min_hidden", "round_limit")
 
 ACTIVATION = Key(
-    Literal["relu", "gelu", "silu", "tanh", "hard_swish", "none"],
+    Literal[tuple(ACTIVATIONS)],
     "relu",
     "hidden activation (gelu is the exact erf form; none: linear)",
 )

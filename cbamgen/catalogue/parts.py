@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, create_model
 
 from ..errors import KeyPath
 from ..fields import STRICT
-from .keys import Key
+
+if TYPE_CHECKING:
+    from .keys import Key
 
 
 @dataclass(frozen=True)
