@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 _KERAS3_OPS = (
-    "abs arange cast concatenate cumsum exp expand_dims log max maximum mean min "
+    "abs add arange cast concatenate cumsum exp expand_dims log max maximum mean min "
     "minimum pad power relu reshape sigmoid silu sqrt square squeeze stack sum take "
     "tanh transpose where gelu clip ones_like zeros_like stop_gradient"
 )

@@ -81,8 +81,9 @@ _SHARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "softmax_mean",
         ("_window_mean", "_window_max", "_window_views"),
     ),
-    "_extent_mean": ("helpers/extent.py.j2", "mean", ()),
-    "_extent_max": ("helpers/extent.py.j2", "max", ()),
+    "_extent_windows": ("helpers/extent.py.j2", "windows", ()),
+    "_extent_mean": ("helpers/extent.py.j2", "mean", ("_extent_windows",)),
+    "_extent_max": ("helpers/extent.py.j2", "max", ("_extent_windows",)),
     "_spread": ("helpers/extent.py.j2", "spread", ()),
     "_split_axis": ("helpers/sampling.py.j2", "split_axis", ()),
     "_sample_2d": ("helpers/sampling.py.j2", "sample_2d", ("_gather", "_uniform")),
@@ -110,6 +111,7 @@ _SHAPES = {
     "_window_views",
     "_sample_window",
     "_spread",
+    "_extent_windows",
 }
 
 
