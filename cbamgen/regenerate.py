@@ -143,7 +143,9 @@ def findings(
         ours = {item.output.resolve() for item in rendered}
         for path in sorted(orphans_in.glob("*.py")):
             origin, _ = header.read(current(path) or "")
-            spec = (root or Path.cwd()) / origin.spec if origin else None
-            if spec and path.resolve() not in ours and not spec.exists():
+            if origin is None or origin.spec is None:  # not ours, or a helper
+                continue
+            spec = (root or Path.cwd()) / origin.spec
+            if path.resolve() not in ours and not spec.exists():
                 found.append(Finding(path, "orphan"))
     return found
