@@ -1,0 +1,76 @@
+"""insert_blocks.py as a generated file: rendered from one template for both targets,
+standalone, with a header that check reads. (What it does to models: test_insert.py.)"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from cbamgen import header
+from cbamgen.insert_helper import FILE_NAME, render_insert_helper
+from cbamgen.regenerate import findings
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMITTED = {
+    "keras3": ROOT / "generated" / FILE_NAME,
+    "tf_keras": ROOT / "generated" / "tf_keras" / FILE_NAME,
+}
+#: What each file may import: the standard library's pattern tools and its Keras.
+IMPORTS = {
+    "keras3": {"difflib", "fnmatch", "re", "keras"},
+    "tf_keras": {"difflib", "fnmatch", "re", "tensorflow"},
+}
+
+
+@pytest.mark.parametrize("target", sorted(COMMITTED))
+def test_the_committed_helpers_are_the_rendered_template(target):
+    assert COMMITTED[target].read_text() == render_insert_helper(target), (
+        "regenerate with: cbamgen insert-helper && "
+        "cbamgen insert-helper -o generated/tf_keras --target tf_keras"
+    )
+
+
+@pytest.mark.parametrize("target", sorted(COMMITTED))
+def test_the_helper_imports_only_its_keras(target):
+    tree = ast.parse(render_insert_helper(target))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module.split(".")[0])
+    assert imported == IMPORTS[target]
+
+
+def test_the_tf_keras_helper_uses_no_keras_3_api():
+    code = render_insert_helper("tf_keras")
+    for keras3_only in ("keras.tree", "keras.saving", "node.operation", "arguments."):
+        assert keras3_only not in code
+
+
+@pytest.mark.parametrize("target", sorted(COMMITTED))
+def test_the_header_names_the_command_and_target(target):
+    text = render_insert_helper(target)
+    found, body = header.read(text)
+    assert (found.helper, found.target, found.spec) == ("insert-helper", target, None)
+    assert found.digest == header.digest(body) and not header.edited(text)
+    assert header.edited(text.replace("def insert_blocks(", "def insert_block("))
+
+
+def test_a_helper_in_the_output_folder_is_no_orphan(tmp_path):
+    (tmp_path / FILE_NAME).write_text(render_insert_helper())
+    assert findings([], orphans_in=tmp_path, root=tmp_path) == []
+
+
+def test_cbamgen_insert_runs_the_keras_3_helper():
+    pytest.importorskip("keras")
+    import linecache
+
+    from cbamgen import insert
+
+    source = "".join(linecache.getlines(insert._module.__file__))
+    assert source == COMMITTED["keras3"].read_text()
+    assert insert.insert_blocks.__module__ == "cbamgen.insert"
+    assert issubclass(insert.InsertError, ValueError)
