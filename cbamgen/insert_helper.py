@@ -9,8 +9,11 @@ the function exists once.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from . import header
 from .dialect import TARGETS
+from .regenerate import Rendered, current
 from .render import environment, finish
 
 #: The command that writes the file, as its header names it, and the file's name.
@@ -28,3 +31,13 @@ def render_insert_helper(target: str = "keras3") -> str:
         lambda body: header.attach_helper(COMMAND, target, body),
         f"{FILE_NAME} ({target})",
     )
+
+
+def rendered(out_dir: Path, target: str | None) -> Rendered:
+    """``out_dir/insert_blocks.py`` as it should be, for ``target``; None keeps the
+    target the file's header names, else Keras 3."""
+    path = out_dir / FILE_NAME
+    if target is None:
+        found, _ = header.read(current(path) or "")
+        target = found.target if found and found.target in TARGETS else "keras3"
+    return Rendered(None, path, render_insert_helper(target), COMMAND)

@@ -27,9 +27,13 @@ class BadSpecs(Exception):
 
 @dataclass(frozen=True)
 class Rendered:
-    spec_path: Path
+    """A generated file's text, rendered from ``spec_path``, or (``spec_path`` None)
+    a helper written by ``cbamgen COMMAND``."""
+
+    spec_path: Path | None
     output: Path
     source: str
+    command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,12 +116,17 @@ def current(path: Path) -> str | None:
 
 def diff(item: Rendered) -> str:
     shown = display_path(item.output)
+    origin = (
+        f"cbamgen {item.command}"
+        if item.spec_path is None
+        else display_path(item.spec_path)
+    )
     return "".join(
         difflib.unified_diff(
             (current(item.output) or "").splitlines(keepends=True),
             item.source.splitlines(keepends=True),
             f"{shown} (on disk)",
-            f"{shown} (from {display_path(item.spec_path)})",
+            f"{shown} (from {origin})",
         )
     )
 

@@ -74,3 +74,29 @@ def test_cbamgen_insert_runs_the_keras_3_helper():
     assert source == COMMITTED["keras3"].read_text()
     assert insert.insert_blocks.__module__ == "cbamgen.insert"
     assert issubclass(insert.InsertError, ValueError)
+
+
+@pytest.mark.parametrize("status", ["missing", "stale", "edited", "foreign"])
+def test_check_compares_the_helper_like_a_generated_file(tmp_path, status):
+    from cbamgen.insert_helper import rendered
+
+    path = tmp_path / FILE_NAME
+    text = render_insert_helper("keras3")
+    if status == "stale":  # an older cbamgen's file: its digest matches its body
+        old = header.read(text)[1].replace("InsertError", "InsertionError")
+        path.write_text(header.attach_helper("insert-helper", "keras3", old))
+    elif status == "edited":
+        path.write_text(text.replace("InsertError", "InsertionError"))
+    elif status == "foreign":
+        path.write_text("def insert_blocks(model, block):\n    return model\n")
+    found = findings([rendered(tmp_path, None)], orphans_in=tmp_path, root=tmp_path)
+    assert [(f.path, f.status) for f in found] == [(path, status)]
+    assert "(from cbamgen insert-helper)" in found[0].diff
+
+
+def test_check_keeps_the_target_the_helper_was_written_for(tmp_path):
+    from cbamgen.insert_helper import rendered
+
+    (tmp_path / FILE_NAME).write_text(render_insert_helper("tf_keras"))
+    assert findings([rendered(tmp_path, None)]) == []
+    assert [f.status for f in findings([rendered(tmp_path, "keras3")])] == ["stale"]
