@@ -35,8 +35,8 @@ from baseline import HandWrittenCBAM, HandWrittenWindowBlock  # noqa: E402
 from cbamgen.catalogue import POOLS  # noqa: E402
 from cbamgen.loader import load_spec, load_spec_bytes  # noqa: E402
 from cbamgen.render import render_source  # noqa: E402
+from cbamgen.source_module import import_source  # noqa: E402
 from cbamgen.timing import compiled, forward_fn, side_by_side, train_fn  # noqa: E402
-from cbamgen.verify import import_source  # noqa: E402
 
 FULL_SHAPES = [(32, 56, 56, 64), (8, 14, 14, 1024)]
 SMOKE_SHAPES = [(2, 8, 8, 16)]

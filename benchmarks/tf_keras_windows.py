@@ -19,8 +19,8 @@ from tensorflow import keras  # noqa: E402
 from cbamgen.catalogue import POOLS  # noqa: E402
 from cbamgen.loader import load_spec_bytes  # noqa: E402
 from cbamgen.render import render_source  # noqa: E402
+from cbamgen.source_module import import_source  # noqa: E402
 from cbamgen.timing import compiled, side_by_side, train_fn  # noqa: E402
-from cbamgen.verify import import_source  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")
 

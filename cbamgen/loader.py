@@ -175,6 +175,34 @@ def _allowed_keys(source: Source, path: KeyPath) -> list[str]:
     ]
 
 
+def _known_elsewhere(key: str, path: KeyPath) -> str | None:
+    """Where ``key`` belongs when it is a key of the language, but not at ``path``."""
+    if key in Spec.model_fields and len(path) > 1:
+        return f"it is a top-level key; move it out of '{path[0]}' (no indentation)"
+    sections = [name for name, cls in _SECTIONS.items() if key in cls.model_fields]
+    if sections:
+        where = " and ".join(f"'{name}'" for name in sections)
+        return f"it is a key of {where}; move it into the section it is for"
+    pools = [name for name, cls in POOLS.items() if key in cls.model_fields]
+    if pools and key != "type":
+        example = f"{{type: {pools[0]}, {key}: ...}}"
+        owners = (
+            "every pool"
+            if len(pools) == len(POOLS)
+            else f"the pools {', '.join(pools)}"
+        )
+        return f"it is a parameter of {owners}; write the pool as a mapping, e.g. {example}"
+    return None
+
+
+_VALUE_HINTS = {
+    ("fusion", "parallel"): (
+        "; the branches side by side, both on x, are fusion 'add' "
+        "(y = C(x) + S(x)), 'mean' (their average) or 'multiply' (their product)"
+    ),
+}
+
+
 _MISSING_HINTS = {
     "cbamgen": "; add 'cbamgen: 1' (the spec format version)",
     "name": "; add e.g. 'name: MyAttention' (the generated class name)",
@@ -195,6 +223,9 @@ def _translate(error: dict, source: Source) -> tuple[KeyPath, Diagnostic]:
         key = path[-1]
         allowed = _allowed_keys(source, path)
         message = f"unknown key '{key}'{did_you_mean(key, allowed)}"
+        elsewhere = _known_elsewhere(key, path) if isinstance(key, str) else None
+        if elsewhere:
+            message = f"'{key}' is not a key here: {elsewhere}"
         if allowed:
             message += f"; allowed here: {', '.join(allowed)}"
         at_key = True
@@ -213,6 +244,8 @@ def _translate(error: dict, source: Source) -> tuple[KeyPath, Diagnostic]:
             f"{shown} is not allowed{did_you_mean(value, choices)}; "
             f"expected {one_of(choices)}"
         )
+        if isinstance(value, str):
+            message += _VALUE_HINTS.get((path[-1] if path else None, value), "")
     elif kind in ("model_type", "model_attributes_type", "dict_type"):
         message = f"expected a mapping of keys, got {_kind(value)} {shown}"
     elif kind == "list_type":

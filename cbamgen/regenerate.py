@@ -12,9 +12,13 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import header
 from .errors import Diagnostic, SpecError
+
+if TYPE_CHECKING:
+    from .spec import Spec
 
 
 class BadSpecs(Exception):
@@ -93,9 +97,7 @@ def render_all(
     for spec_path in specs:
         shown = display_path(spec_path)
         try:
-            spec = load_spec(spec_path, display_name=shown)
-            if target is not None:
-                spec = spec.model_copy(update={"target": target})
+            spec = retarget(load_spec(spec_path, display_name=shown), target)
             output = output_path(spec_path, out_dir)
             source = render_source(spec, display_path(spec_path, root))
             rendered.append(Rendered(spec_path, output, source))
@@ -104,6 +106,20 @@ def render_all(
     if reports:
         raise BadSpecs(reports)
     return rendered
+
+
+def retarget(spec: Spec, target: str | None) -> Spec:
+    """``spec`` for ``target`` (None: its own). A target the spec already has changes
+    nothing, and the default target never appears in the embedded spec: writing out
+    the default (``--target keras3``) gives the bytes of not writing it."""
+    from .spec import Spec
+
+    if target is None or target == spec.target:
+        return spec
+    retargeted = spec.model_copy(update={"target": target})
+    if target == Spec.model_fields["target"].default:
+        retargeted.model_fields_set.discard("target")
+    return retargeted
 
 
 def current(path: Path) -> str | None:

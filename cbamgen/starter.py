@@ -19,6 +19,15 @@ from .spec import Spec
 SCHEMA_FILE = "cbamgen-spec.schema.json"
 SCHEMA_HINT = f"# yaml-language-server: $schema={SCHEMA_FILE}"
 _CAPWORDS = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
+#: The starter without --like: CBAM as in the paper (Woo et al. 2018), as
+#: specs/cbam.yaml writes it; the language's own defaults differ (biases on, spatial
+#: pools [max, avg] as in the authors' code).
+CBAM_AS_IN_THE_PAPER = {
+    "cbamgen": 1,
+    "name": "Block",
+    "channel": {"pools": ["avg", "max"], "bias": False},
+    "spatial": {"pools": ["avg", "max"], "bias": False},
+}
 
 
 def class_name(module: str) -> str:
@@ -97,10 +106,9 @@ def starter(
     name: str, shown: str, like: Spec | None = None, like_path: Path | None = None
 ) -> str:
     """The text of the spec ``shown``, class ``name``: ``like``'s settings (its own
-    description replaced by a placeholder), or CBAM's defaults."""
-    base = like or Spec.model_validate(
-        {"cbamgen": 1, "name": "Block", "channel": {}, "spatial": {}}
-    )
+    description replaced by a placeholder), or CBAM as in the paper (the settings of
+    specs/cbam.yaml)."""
+    base = like or Spec.model_validate(CBAM_AS_IN_THE_PAPER)
     update: dict[str, Any] = {"name": name}
     if like is not None:
         update["description"] = (
@@ -115,6 +123,11 @@ def starter(
         "# docs/spec.md; the pools: 'cbamgen pools'. Then run:",
         f"#   cbamgen render {shown}",
     ]
+    if like is None:
+        lines += [
+            "# It starts as CBAM as in the paper (Woo et al. 2018, specs/cbam.yaml): no",
+            "# biases, spatial pools [avg, max].",
+        ]
     lines += _section(spec, (), inactive(spec), "")
     if spec.gamma is None:
         lines[-1] = lines[-1].replace("# gamma:", "# gamma: {mode: blend, init: 0.0}")

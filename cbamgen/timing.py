@@ -50,6 +50,15 @@ def side_by_side(
     candidates: dict[str, Callable], x, repeats: int, number: int
 ) -> dict[str, float]:
     """Median milliseconds per call of each candidate, timed in turns."""
+    samples = rounds(candidates, x, repeats, number)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def rounds(
+    candidates: dict[str, Callable], x, repeats: int, number: int
+) -> dict[str, list[float]]:
+    """Milliseconds per call of each candidate in each of ``repeats`` rounds (every
+    candidate timed once per round, in a rotating order)."""
     for fn in candidates.values():
         fn(x).numpy()  # trace, compile, warm up
         fn(x).numpy()
@@ -64,4 +73,4 @@ def side_by_side(
                 result = fn(x)
             result.numpy()
             samples[name].append((time.perf_counter() - start) * 1000 / number)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples

@@ -11,12 +11,8 @@ imports it only for those commands. Checks, per spec:
 
 from __future__ import annotations
 
-import itertools
-import linecache
 import os
-import sys
 import tempfile
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +20,12 @@ import numpy as np
 
 from . import reference
 from .render import render_source
+from .source_module import import_source
 from .spec import Spec
 
 TOLERANCE = 1e-5
 CHANNELS = 24
 SHAPES = ((2, 7, 9), (1, 1, 1), (3, 16, 16))  # (batch, height, width)
-
-_modules = itertools.count()
 
 
 @dataclass
@@ -45,23 +40,6 @@ class Result:
     @property
     def ok(self) -> bool:
         return not self.failures
-
-
-def import_source(source: str, label: str = "generated") -> types.ModuleType:
-    """Execute generated source as a fresh module, never cached, never written."""
-    name = f"_cbamgen_{label}_{next(_modules)}"
-    module = types.ModuleType(name)
-    module.__file__ = f"<{name}>"
-    sys.modules[name] = module
-    # Let inspect (tracebacks, tf.function's AutoGraph) find the source.
-    linecache.cache[module.__file__] = (
-        len(source),
-        None,
-        source.splitlines(keepends=True),
-        module.__file__,
-    )
-    exec(compile(source, module.__file__, "exec"), module.__dict__)
-    return module
 
 
 def weight_name(variable, layer) -> str:

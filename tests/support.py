@@ -6,8 +6,8 @@ import numpy as np
 
 from cbamgen.loader import load_spec_bytes
 from cbamgen.render import render_source
+from cbamgen.source_module import import_source
 from cbamgen.verify import (  # noqa: F401  (re-exported for the tests)
-    import_source,
     named_weights,
     randomize_weights,
     weight_name,

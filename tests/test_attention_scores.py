@@ -12,6 +12,8 @@ from cbamgen import reference
 
 from .support import layer_for, randomize_weights, spec_from_yaml
 
+pytestmark = pytest.mark.keras
+
 FUSIONS = ["sequential", "spatial_first", "add", "multiply", "mean"]
 
 

@@ -259,7 +259,7 @@ def test_missing_spec_file_is_exit_2_without_traceback(project):
 
 
 def test_usage_errors_exit_2(project):
-    assert run("render", cwd=project).returncode == 2
+    assert run("render", "--check", "--diff", cwd=project).returncode == 2
     assert run("frobnicate", cwd=project).returncode == 2
 
 
@@ -278,3 +278,60 @@ def test_unwritable_output_is_a_clean_error(project):
         "no file was changed\n"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_render_and_validate_without_specs_take_the_projects_specs_folder(
+    project, capsys
+):
+    model = make_configured_project(project)
+    assert main(["render"]) == 0
+    assert sorted(p.name for p in (model / "blocks").iterdir()) == [
+        "cbam.py",
+        "eca.py",
+    ]
+    assert "wrote model/blocks/eca.py (from model/specs/eca.yaml)" in (
+        capsys.readouterr().out
+    )
+    assert main(["check"]) == 0
+    assert main(["validate"]) == 0
+    assert capsys.readouterr().out.endswith(
+        "model/specs/cbam.yaml: ok\nmodel/specs/eca.yaml: ok\n"
+    )
+
+
+def test_render_without_specs_and_without_settings_takes_specs_folder(project):
+    assert main(["render"]) == 0
+    for name in ("cbam.py", "eca.py"):
+        rendered = (project / "generated" / name).read_text()
+        assert rendered == (ROOT / "generated" / name).read_text()
+
+
+def test_render_says_unchanged_and_leaves_up_to_date_files_alone(project, capsys):
+    import os
+
+    assert main(["render", "specs/cbam.yaml"]) == 0
+    cbam = project / "generated" / "cbam.py"
+    os.utime(cbam, ns=(10**9, 10**9))
+    capsys.readouterr()
+    assert main(["render", "specs/cbam.yaml", "specs/eca.yaml"]) == 0
+    assert capsys.readouterr().out == (
+        "unchanged generated/cbam.py (from specs/cbam.yaml)\n"
+        "wrote generated/eca.py (from specs/eca.yaml)\n"
+    )
+    assert cbam.stat().st_mtime_ns == 10**9  # not rewritten
+
+
+def test_the_default_target_written_out_changes_no_byte(project, capsys):
+    expected = (ROOT / "generated" / "eca.py").read_text()
+    assert main(["render", "--target", "keras3", "specs/eca.yaml"]) == 0
+    assert (project / "generated" / "eca.py").read_text() == expected
+    (project / "pyproject.toml").write_text('[tool.cbamgen]\ntarget = "keras3"\n')
+    assert main(["check", "specs/eca.yaml"]) == 0
+    # A spec for tf_keras rendered for the default target: as if it named none.
+    spec = project / "specs" / "eca.yaml"
+    assert main(["render", "-o", "plain", "specs/eca.yaml"]) == 0
+    spec.write_text(spec.read_text() + "target: tf_keras\n")
+    assert main(["render", "-o", "moved", "--target", "keras3", "specs/eca.yaml"]) == 0
+    moved = (project / "moved" / "eca.py").read_text()
+    assert moved == (project / "plain" / "eca.py").read_text()
+    assert "target:" not in moved

@@ -121,6 +121,18 @@ def test_new_writes_a_valid_commented_starter(project, capsys):
     assert "exists already" in capsys.readouterr().err
 
 
+def test_new_starts_as_the_bundled_cbam_and_says_so(project):
+    """Its header says CBAM: it is specs/cbam.yaml's block (the paper's), not the
+    language's defaults (biases, spatial pools [max, avg], as in the authors' code)."""
+    assert main(["new", "my_block"]) == 0
+    text = (project / "specs" / "my_block.yaml").read_text()
+    assert "It starts as CBAM as in the paper" in text
+    starter = load_spec_bytes(text.encode(), "specs/my_block.yaml")
+    cbam = load_spec(ROOT / "specs" / "cbam.yaml")
+    same = {"name", "description"}
+    assert starter.model_dump(exclude=same) == cbam.model_dump(exclude=same)
+
+
 @pytest.mark.parametrize("stem", ["eca", "seed_new_cbam", "timm_cbam", "ese"])
 def test_new_like_reproduces_the_other_spec(project, stem):
     shutil.copy(ROOT / "specs" / f"{stem}.yaml", project / "specs" / f"{stem}.yaml")
@@ -206,6 +218,7 @@ def test_python_api():
         cbamgen.load_spec(ROOT / "README.md")
 
 
+@pytest.mark.keras
 def test_verify_passes_for_a_bundled_spec(capsys):
     assert main(["verify", "specs/seed_new_cbam.yaml", "specs/eca.yaml"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -213,6 +226,7 @@ def test_verify_passes_for_a_bundled_spec(capsys):
     assert "ok: reference, training step, .keras round trip" in out[1]
 
 
+@pytest.mark.keras
 def test_verify_reports_a_wrong_layer(monkeypatch, capsys):
     from cbamgen import reference
 
@@ -253,22 +267,50 @@ def test_only_verify_compare_and_bench_import_an_ml_framework_or_plotting(projec
     assert result.stdout.strip() == "[]"
 
 
+@pytest.mark.keras
 def test_bench_times_a_block_against_a_conv_and_cbam(capsys):
     argv = ["bench", "specs/eca.yaml", "--shape", "2,8,8,16", "--json"]
     assert main(argv) == 0
-    result = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
     assert result["shape"] == [2, 8, 8, 16] and result["xla"] is False
+    assert result["repeats"] == 7
     rows = {row["block"]: row for row in result["rows"]}
     assert list(rows) == ["CBAM (bundled)", "specs/eca.yaml", "conv3x3"]
     assert rows["specs/eca.yaml"]["params"] == 3  # ECA's kernel for 16 channels
     assert rows["conv3x3"]["params"] == 3 * 3 * 16 * 16 + 16
     assert rows["CBAM (bundled)"]["train_per_cbam"] == 1.0
     assert rows["conv3x3"]["forward_per_conv3x3"] == 1.0
+    # CBAM's MLP at 16 channels, reduction 16: one hidden unit, flagged.
+    assert rows["CBAM (bundled)"]["hidden"] == 1
+    assert rows["specs/eca.yaml"]["hidden"] is None
+    assert "warning: CBAM (bundled): 1 hidden unit(s) at 16 channels" in captured.err
     for row in rows.values():
         assert row["forward_ms"] > 0 and row["train_ms"] > 0
+        assert row["forward_spread"] >= 0 and row["train_spread"] >= 0
     assert main(["bench", "specs/eca.yaml", "--shape", "2,8,8,16"]) == 0
     table = capsys.readouterr().out
-    assert "| specs/eca.yaml | 3 |" in table and "/ conv3x3 (fwd, fwd+bwd)" in table
+    assert "| specs/eca.yaml | 3 | – |" in table and "/ conv3x3 (fwd, fwd+bwd)" in table
+    assert "| CBAM (bundled) | 130 | 1 |" in table  # 16 + 16 + 7 * 7 * 2
+
+
+def test_bench_reports_spread_and_flags_noisy_rounds_and_narrow_layers():
+    from cbamgen.bench import Row, spread, warnings
+
+    # Quartiles of 1..9 (inclusive method): 3 and 7; median 5: (7 - 3) / 5.
+    assert spread([float(v) for v in range(1, 10)]) == pytest.approx(0.8)
+    assert spread([2.0] * 5) == 0.0
+    steady = Row("a", 10, 8, 1.0, 2.0, 1, 1, 1, 1, 0.05, 0.1)
+    noisy = Row("b", 10, 2, 1.0, 2.0, 1, 1, 1, 1, 0.05, 0.5)
+    found = warnings([steady, noisy], (16, 32, 32, 32))
+    assert found == [
+        "b: 2 hidden unit(s) at 32 channels: a channel MLP this narrow can lose every "
+        "unit in training (all ReLUs dead) and leave a gate that ignores the image; "
+        "lower `reduction`, or set `min_hidden: 4` or more",
+        "timings of b varied by more than 20% between rounds (a busy machine?): the "
+        "numbers are rough; run again when the machine is idle, or with more --repeats",
+    ]
+    assert warnings([steady], (16, 32, 32, 32)) == []
 
 
 def test_bench_refuses_a_bad_shape_and_a_bad_spec(project, capsys):
@@ -276,6 +318,8 @@ def test_bench_refuses_a_bad_shape_and_a_bad_spec(project, capsys):
     assert "give batch,height,width,channels as four positive integers" in (
         capsys.readouterr().err
     )
+    assert main(["bench", "--repeats", "3", "specs/cbam.yaml"]) == 2
+    assert "--repeats 3: give at least 5" in capsys.readouterr().err
     (project / "specs" / "bad.yaml").write_text("cbamgen: 1\nname: b\nchannel: {}\n")
     assert main(["bench", "specs/bad.yaml"]) == 2
     assert "specs/bad.yaml:2:7: name:" in capsys.readouterr().err

@@ -21,6 +21,8 @@ import pytest
 
 from cbamgen.cli import main
 
+pytestmark = [pytest.mark.keras, pytest.mark.compare]
+
 ROOT = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 QUICK = ["compare", "specs/cbam.yaml", "--quick"]
@@ -93,8 +95,9 @@ def test_quick_run_writes_tables_plots_and_a_report_showing_them(quick_run):
     # The report's table shows the CSV's numbers.
     for row in rows:
         assert f"| {row['spec']} | {float(row['val_accuracy']):.3f} |" in report
-    assert "**cbam** vs baseline" in report
-    assert "cannot be told from seed noise" in report  # one seed
+    assert "| **cbam** vs baseline |" in report
+    assert "too few seeds to tell (1 paired" in report  # one seed
+    assert report.startswith("# Attention blocks compared\n\n> **A smoke test, not")
     # Attention maps: a picture, or a note saying why not (a layer without the flag).
     cbam_section = report.split("### cbam")[1]
     assert (
@@ -209,6 +212,17 @@ def run_bad(argv, capsys) -> str:
     err = capsys.readouterr().err
     assert "Traceback" not in err
     return err
+
+
+def test_a_refused_run_creates_no_output_folder(tmp_path, capsys):
+    out = tmp_path / "new" / "out"
+    err = run_bad(["compare", "specs/nope.yaml", "--out", str(out)], capsys)
+    assert "specs/nope.yaml" in err
+    assert not (tmp_path / "new").exists()
+    err = run_bad(
+        ["compare", "specs/cbam.yaml", "--model", "vgg", "--out", str(out)], capsys
+    )
+    assert not (tmp_path / "new").exists()
 
 
 def test_an_unknown_spec_is_reported_before_training(tmp_path, capsys):

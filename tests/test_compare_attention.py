@@ -15,6 +15,8 @@ from cbamgen.compare import plots, report
 from cbamgen.compare.attention import collect_gates
 from cbamgen.compare.results import Results, Row
 
+pytestmark = [pytest.mark.keras, pytest.mark.compare]
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

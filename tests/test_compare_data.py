@@ -9,6 +9,8 @@ from sklearn.datasets import load_digits
 from cbamgen.compare.data import digits_task, load_data, load_npz
 from cbamgen.compare.inputs import InputError
 
+pytestmark = [pytest.mark.keras, pytest.mark.compare]
+
 
 @pytest.fixture(scope="module")
 def digits():
@@ -130,3 +132,88 @@ def test_clutter_comes_from_the_digits_own_split(monkeypatch):
     canvases = data._canvases(glyphs, labels, train, train, np.random.default_rng(0))
     seen = {round(v * 64) for v in np.unique(canvases) if v > 0}
     assert seen <= set(range(1, 21))  # glyph i has brightness (i + 1) / 64
+
+
+def test_non_finite_images_are_refused_with_the_first_bad_index(tmp_path):
+    x_train = np.zeros((3, 4, 4), np.float32)
+    x_train[1, 2, 3] = np.nan
+    x_train[2, 0, 0] = np.inf
+    path = tmp_path / "nan.npz"
+    np.savez(
+        path,
+        x_train=x_train,
+        y_train=np.array([0, 1, 0]),
+        x_val=np.zeros((2, 4, 4)),
+        y_val=np.array([0, 1]),
+    )
+    with pytest.raises(InputError) as error:
+        load_npz(path)
+    assert error.value.messages == [
+        f"{path}: x_train[1, 2, 3] is nan: every pixel must be a finite number (2 are "
+        "not); fix or drop those images"
+    ]
+
+
+def image_folder(root, counts: dict[str, int]):
+    from PIL import Image
+
+    for name, count in counts.items():
+        (root / name).mkdir(parents=True)
+        for i in range(count):
+            Image.new("RGB", (6, 6), (40 * i, 0, 0)).save(root / name / f"{i}.png")
+    return root
+
+
+def test_a_folder_too_small_to_hold_out_a_validation_image_is_refused(tmp_path):
+    from cbamgen.compare.data import load_directory
+
+    folder = image_folder(tmp_path / "images", {"a": 1, "b": 1})
+    with pytest.raises(InputError) as error:
+        load_directory(folder)
+    assert error.value.messages == [
+        f"{folder}: 2 images: 20% of them are held out for validation, which leaves "
+        "none below 5 images; add images (for a validation accuracy worth comparing, "
+        "at least 50 per class)"
+    ]
+
+
+def test_a_file_that_is_not_an_image_is_named(tmp_path):
+    from cbamgen.compare.data import load_directory
+
+    folder = image_folder(tmp_path / "images", {"a": 3, "b": 3})
+    (folder / "b" / "broken.png").write_bytes(b"not a png at all")
+    with pytest.raises(InputError) as error:
+        load_directory(folder)
+    first, last = error.value.messages
+    assert first.startswith(
+        f"{folder / 'b' / 'broken.png'}: not an image TensorFlow can read ("
+    )
+    assert last == (
+        f"{folder}: 1 file(s) with an image suffix are not images: remove them, or "
+        "convert them to PNG or JPEG"
+    )
+
+
+def test_reading_a_folder_prints_nothing_on_stdout(tmp_path, capfd):
+    from cbamgen.compare.data import load_directory
+
+    data = load_directory(image_folder(tmp_path / "images", {"a": 5, "b": 5}))
+    assert len(data.x_train) + len(data.x_val) == 10
+    assert capfd.readouterr().out == ""
+
+
+def test_a_small_validation_split_is_a_warning():
+    from cbamgen.compare.command import data_warnings
+    from cbamgen.compare.data import Dataset
+
+    x = np.zeros((4, 2, 2, 1), np.float32)
+    small = Dataset("d", x, np.array([0, 1, 2, 0]), x[:2], np.array([0, 1]), 3, "f")
+    assert data_warnings(small) == [
+        "the validation split has no image of class 2 (of 3): those classes are not "
+        "measured",
+        "the validation split has fewer than 10 images of class 0, 1 (2 validation "
+        "images in all, one image = 50.0 points of accuracy): differences between "
+        "blocks will be mostly noise; use more data",
+    ]
+    enough = Dataset("d", x, np.array([0, 1, 0, 1]), x, np.repeat([0, 1], 10), 2, "f")
+    assert data_warnings(enough) == []

@@ -8,6 +8,8 @@ import pytest
 from cbamgen.compare.inputs import InputError
 from cbamgen.compare.models import get_builder
 
+pytestmark = [pytest.mark.keras, pytest.mark.compare]
+
 
 class Marker(keras.layers.Layer):
     """An identity layer standing in for an attention block."""

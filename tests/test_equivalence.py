@@ -22,6 +22,8 @@ from cbamgen.spec import Spec
 from .strategies import input_shapes, specs
 from .support import layer_for, randomize_weights
 
+pytestmark = pytest.mark.keras
+
 RTOL = 1e-5
 
 

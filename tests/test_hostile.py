@@ -138,6 +138,7 @@ HOSTILE_TEXTS = [
 ]
 
 
+@pytest.mark.keras
 @pytest.mark.parametrize("text", HOSTILE_TEXTS)
 def test_description_never_becomes_code(text, monkeypatch):
     monkeypatch.delenv(SENTINEL, raising=False)
@@ -283,6 +284,7 @@ SHAPES = {
 }
 
 
+@pytest.mark.keras
 @pytest.mark.parametrize("precision", ["float32", "mixed_float16"])
 @pytest.mark.parametrize("excite", sorted(ROBUST_SPECS))
 def test_outputs_and_gradients_stay_finite(precision, excite):

@@ -19,6 +19,8 @@ from cbamgen.loader import load_spec
 from .support import layer_for, spec_from_yaml
 from .test_equivalence import BUNDLED, import_generated
 
+pytestmark = pytest.mark.keras
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -158,7 +160,7 @@ DISTRIBUTED = textwrap.dedent("""
     sys.path.insert(0, sys.argv[1])
     from cbamgen.loader import load_spec_bytes
     from cbamgen.render import render_source
-    from cbamgen.verify import import_source
+    from cbamgen.source_module import import_source
     spec = load_spec_bytes(sys.argv[2].encode(), "d.yaml")
     module = import_source(render_source(spec, "d.yaml"))
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])

@@ -19,6 +19,8 @@ from cbamgen.loader import load_spec
 from .support import layer_for, named_weights, spec_from_yaml
 from .test_equivalence import BUNDLED, import_generated
 
+pytestmark = pytest.mark.keras
+
 EXPECTED_WEIGHTS = {
     "cbam": {"channel_hidden/kernel", "channel_out/kernel", "spatial_conv/kernel"},
     "cbam_official": {

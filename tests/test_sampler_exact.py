@@ -19,6 +19,8 @@ from cbamgen.render import render_source
 
 from .support import import_source, spec_from_yaml
 
+pytestmark = pytest.mark.keras
+
 SPEC = """
 cbamgen: 1
 name: Exact

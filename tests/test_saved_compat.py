@@ -18,6 +18,8 @@ from cbamgen.render import render_source
 
 from .support import import_source
 
+pytestmark = pytest.mark.keras
+
 FIXTURES = Path(__file__).parent / "fixtures" / "saved_before_redesign"
 STEMS = sorted(p.stem for p in FIXTURES.glob("*.keras"))
 

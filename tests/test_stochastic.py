@@ -21,6 +21,8 @@ from .support import (
     spec_from_yaml,
 )
 
+pytestmark = pytest.mark.keras
+
 SPEC = """
 cbamgen: 1
 name: Sampler

@@ -22,13 +22,11 @@ from cbamgen import reference
 from cbamgen.loader import load_spec
 from cbamgen.render import render_source
 
+from .needs import TF25
 from .support import import_source, randomize_weights, spec_from_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "tf_keras_runner.py"
-TF25 = Path(
-    os.environ.get("CBAMGEN_TF25_PYTHON", ROOT / ".venv-tf25" / "bin" / "python")
-)
 
 EXTRA = {
     # What the bundled specs do not exercise: channels_first (the conv is run
@@ -165,15 +163,14 @@ def check(results: list[dict], expected: list[dict], version: str):
     assert all(r["tensorflow"] == version for r in results)
 
 
+@pytest.mark.keras
+@pytest.mark.tf25
 def test_tensorflow_2_5(prepared):
-    if not TF25.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{TF25} is missing: .ci/setup builds it")
-        pytest.skip(f"no TensorFlow 2.5.3 environment at {TF25} (bash .ci/setup)")
     folder, expected = prepared
     check(run(str(TF25), folder, {}), expected, "2.5.3")
 
 
+@pytest.mark.keras
 def test_tf_keras_2_21_legacy(prepared):
     try:
         import tf_keras  # noqa: F401

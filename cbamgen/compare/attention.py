@@ -13,6 +13,8 @@ import inspect
 
 import numpy as np
 
+from .gates import hidden_width
+
 FLAG = "return_attention_scores"
 
 
@@ -23,8 +25,9 @@ def supports_scores(layer_class) -> bool:
 def collect_gates(
     model, layer_class, images: np.ndarray
 ) -> tuple[dict[str, np.ndarray], str | None]:
-    """``({"images": ..., "block0_channel": ..., "block0_spatial": ..., ...}, None)``
-    in the order the blocks appear, or ``({}, why not)``."""
+    """``({"images": ..., "block0_channel": ..., "block0_spatial": ...,
+    "block0_hidden": ..., ...}, None)`` in the order the blocks appear (``hidden``: the
+    width of the block's channel MLP, if it has one), or ``({}, why not)``."""
     if not supports_scores(layer_class):
         return {}, (
             f"{layer_class.__name__}.call() does not take {FLAG}, so its gates cannot "
@@ -50,4 +53,7 @@ def collect_gates(
                 gates[f"block{index}_{branch}"] = keras.ops.convert_to_numpy(
                     scores[branch]
                 )
+        hidden = hidden_width(block)
+        if hidden is not None:
+            gates[f"block{index}_hidden"] = np.array(hidden)
     return gates, None

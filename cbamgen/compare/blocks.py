@@ -34,7 +34,7 @@ class Variant:
         with a ``seed`` argument gets its own seed, derived from ``seed``."""
         if self.source is None:
             return None
-        from ..verify import import_source
+        from ..source_module import import_source
 
         cls = getattr(import_source(self.source, self.class_name), self.class_name)
         seeded = "seed" in inspect.signature(cls).parameters

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .blocks import load_variants
@@ -45,6 +45,7 @@ class Options:
     epochs: int | None = None
     out: Path = Path("compare")
     quick: bool = False
+    quiet: bool = False
     limits: dict = field(default_factory=dict)
 
     def resolved(self) -> Options:
@@ -58,17 +59,7 @@ class Options:
             if value < 1:
                 raise InputError([f"{name} {value}: must be at least 1"])
         limits = {k: preset[k] for k in ("train", "val") if k in preset}
-        return Options(
-            self.specs,
-            self.data,
-            self.model,
-            self.placement,
-            seeds,
-            epochs,
-            self.out,
-            self.quick,
-            limits,
-        )
+        return replace(self, seeds=seeds, epochs=epochs, limits=limits)
 
     def command_line(self) -> str:
         parts = ["cbamgen compare", *(p.as_posix() for p in self.specs)]
@@ -83,7 +74,7 @@ class Options:
 def run(options: Options) -> int:
     options = options.resolved()
     variants = load_variants(options.specs)
-    out = writable_folder(options.out)
+    out = check_writable(options.out)
     role = distributed_role()
     # TensorFlow's start-up chatter (CPU features, oneDNN) is not the user's business.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -99,8 +90,12 @@ def run(options: Options) -> int:
 
     recipe = Recipe(options.epochs, BATCH_SIZE, LEARNING_RATE)
     check_networks(variants, builder, data)
+    warnings = data_warnings(data)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    make_folder(out)  # every input is good: only now is anything written
 
-    from .progress import Progress
+    from .progress import Progress, mode
     from .trials import CompareTuner, Context, PairOracle, plan
 
     pairs = plan(variants, list(range(options.seeds)))
@@ -111,7 +106,8 @@ def run(options: Options) -> int:
     tuner = CompareTuner(oracle, out / "trials", project, context)
     done_before = _completed(tuner.oracle, pairs) if role != "worker" else 0
     remaining = None if role == "worker" else len(pairs) - done_before
-    context.progress = Progress(remaining, show=False if role == "chief" else None)
+    shown = "off" if role == "chief" else mode(options.quiet)
+    context.progress = Progress(remaining, recipe.steps(len(data.x_train)), shown)
     try:
         tuner.search()
     finally:
@@ -122,10 +118,14 @@ def run(options: Options) -> int:
             "the report"
         )
         return 0
-    return _report(tuner, pairs, options, data, recipe, out, done_before, role)
+    return _report(
+        tuner, pairs, options, data, recipe, out, done_before, role, warnings
+    )
 
 
-def _report(tuner, pairs, options, data, recipe, out, done_before, role) -> int:
+def _report(
+    tuner, pairs, options, data, recipe, out, done_before, role, warnings
+) -> int:
     from . import report
     from .results import collect
 
@@ -137,6 +137,8 @@ def _report(tuner, pairs, options, data, recipe, out, done_before, role) -> int:
         f"{recipe.epochs} epoch(s), batch {recipe.batch_size}, Adam (learning rate "
         f"{recipe.learning_rate:g}, cosine decay to 0), sparse categorical cross-entropy",
         list(range(options.seeds)),
+        options.quick,
+        warnings,
     )
     report.write(results, setup, out)
     if role == "chief":
@@ -147,11 +149,26 @@ def _report(tuner, pairs, options, data, recipe, out, done_before, role) -> int:
         f"{trained}, reused {done_before}; wrote {out / 'report.md'}, "
         f"{out / 'results.csv'}, {out / 'curves.csv'}"
     )
-    for pair, message in results.failures:
+    for note in [n for m in results.maps.values() for n in _gate_notes(m)]:
+        print(f"warning: {note}", file=sys.stderr)
+    for failure in results.failures:
         print(
-            f"{pair.label} seed {pair.seed}: trial failed: {message}", file=sys.stderr
+            f"{failure.pair.label} seed {failure.pair.seed}: trial failed: "
+            f"{failure.exception} (traceback: {out / report.FAILURES_LOG})",
+            file=sys.stderr,
         )
     return 1 if results.failures else 0
+
+
+def _gate_notes(source) -> list[str]:
+    import numpy as np
+
+    from .gates import constant_gates
+
+    if not isinstance(source, Path):
+        return []
+    with np.load(source) as stored:
+        return constant_gates(dict(stored))
 
 
 def _completed(oracle, pairs) -> int:
@@ -161,8 +178,25 @@ def _completed(oracle, pairs) -> int:
     return sum(pair in done for pair in pairs)
 
 
-def writable_folder(out: Path) -> Path:
-    """``out``, created if needed, after writing and removing a file in it."""
+def check_writable(out: Path) -> Path:
+    """``out`` if it is, or can be made, a folder this process writes in; nothing is
+    created (a refused run must not leave an empty folder behind)."""
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    problem = None
+    if not existing.is_dir():
+        problem = f"{existing} is not a folder"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{existing} is not writable"
+    if problem:
+        raise InputError(
+            [
+                f"--out {out}: cannot write there ({problem}); choose a folder you can write"
+            ]
+        )
+    return out
+
+
+def make_folder(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):
@@ -174,7 +208,33 @@ def writable_folder(out: Path) -> Path:
                 "folder you can write"
             ]
         ) from None
-    return out
+
+
+#: Fewer validation images of a class than this make its accuracy a coarse number.
+MIN_VAL_PER_CLASS = 10
+
+
+def data_warnings(data) -> list[str]:
+    """What makes this data too small to tell blocks apart (it still runs)."""
+    import numpy as np
+
+    counts = np.bincount(data.y_val, minlength=data.classes)
+    warnings = []
+    absent = [str(c) for c in np.flatnonzero(counts == 0)]
+    if absent:
+        warnings.append(
+            f"the validation split has no image of class {', '.join(absent)} (of "
+            f"{data.classes}): those classes are not measured"
+        )
+    few = [str(c) for c in np.flatnonzero((counts > 0) & (counts < MIN_VAL_PER_CLASS))]
+    if few:
+        warnings.append(
+            f"the validation split has fewer than {MIN_VAL_PER_CLASS} images of class "
+            f"{', '.join(few)} ({len(data.y_val)} validation images in all, one image "
+            f"= {100 / len(data.y_val):.1f} points of accuracy): differences between "
+            "blocks will be mostly noise; use more data"
+        )
+    return warnings
 
 
 def distributed_role() -> str:

@@ -9,7 +9,9 @@ Keras (folders) only for the source asked for.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,6 +193,15 @@ def load_npz(path: Path) -> Dataset:
 
 
 def _images(path: Path, name: str, x: np.ndarray) -> np.ndarray:
+    if np.issubdtype(x.dtype, np.inexact) and not np.all(np.isfinite(x)):
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        raise InputError(
+            [
+                f"{path}: {name}[{', '.join(map(str, index))}] is {x[index]}: every "
+                f"pixel must be a finite number ({int(np.sum(~np.isfinite(x)))} are "
+                "not); fix or drop those images"
+            ]
+        )
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4 or not (np.issubdtype(x.dtype, np.number) and x.size):
@@ -246,29 +257,71 @@ def load_directory(path: Path) -> Dataset:
                 "at least two"
             ]
         )
-    import keras
-
-    train, val = keras.utils.image_dataset_from_directory(
-        path,
-        validation_split=VALIDATION_FRACTION,
-        subset="both",
-        seed=0,
-        shuffle=True,
-        batch_size=None,
-        image_size=_first_image_size(with_images),
-        color_mode="rgb",
-        verbose=False,
-    )
-    x_train, y_train = _to_numpy(train)
-    x_val, y_val = _to_numpy(val)
+    files = sorted(f for folder in with_images for f in _images_in(folder))
+    held_out = int(VALIDATION_FRACTION * len(files))
+    if held_out == 0:
+        smallest = int(np.ceil(1 / VALIDATION_FRACTION))
+        raise InputError(
+            [
+                f"{path}: {len(files)} images: {VALIDATION_FRACTION:.0%} of them are "
+                f"held out for validation, which leaves none below {smallest} images; "
+                "add images (for a validation accuracy worth comparing, at least "
+                "50 per class)"
+            ]
+        )
+    try:
+        x_train, y_train, x_val, y_val = _read_folder(path, with_images)
+    except Exception as exc:  # what TensorFlow or PIL raise for a file they cannot read
+        raise InputError(_unreadable(path, files, exc)) from None
     classes = _check_classes(str(path), y_train, y_val)
     listing = sorted(
         (str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns)
-        for folder in with_images
-        for f in _images_in(folder)
+        for f in files
     )
     digest = hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
     return Dataset(path.name, x_train, y_train, x_val, y_val, classes, f"dir-{digest}")
+
+
+def _read_folder(path: Path, with_images: list[Path]):
+    import keras
+
+    # Keras prints "Found N files ... Using N files for training" on stdout, which
+    # holds the command's results.
+    with contextlib.redirect_stdout(io.StringIO()):
+        train, val = keras.utils.image_dataset_from_directory(
+            path,
+            validation_split=VALIDATION_FRACTION,
+            subset="both",
+            seed=0,
+            shuffle=True,
+            batch_size=None,
+            image_size=_first_image_size(with_images),
+            color_mode="rgb",
+            verbose=False,
+        )
+    return (*_to_numpy(train), *_to_numpy(val))
+
+
+def _unreadable(path: Path, files: list[Path], exc: Exception) -> list[str]:
+    """Which files TensorFlow cannot decode (as Keras reads them), once reading the
+    folder has failed."""
+    import tensorflow as tf
+
+    bad = []
+    for file in files:
+        try:
+            tf.io.decode_image(tf.io.read_file(str(file)), expand_animations=False)
+        except Exception as error:  # tf.errors.InvalidArgumentError and the like
+            reason = str(getattr(error, "message", error)).strip().splitlines()[0]
+            bad.append(f"{file}: not an image TensorFlow can read ({reason})")
+    if not bad:
+        reason = " ".join(str(exc).strip().splitlines()[:2])
+        return [f"{path}: cannot read the images: {type(exc).__name__}: {reason}"]
+    more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+    return bad[:5] + [
+        f"{path}: {len(bad)} file(s) with an image suffix are not images{more}: "
+        "remove them, or convert them to PNG or JPEG"
+    ]
 
 
 def _images_in(folder: Path):

@@ -28,17 +28,40 @@ def save(figure: Figure, path: Path) -> None:
         Path(temp).unlink(missing_ok=True)
 
 
+#: The accuracy axes span at least this much: matplotlib would stretch 0.102 against
+#: 0.109 (a one-epoch smoke test) over the whole height, as if it were a difference.
+MIN_SPAN = 0.1
+
+
+def accuracy_limits(values) -> tuple[float, float]:
+    """The accuracy axis' limits: the data's range, widened to ``MIN_SPAN`` about its
+    middle where narrower, kept within [0, 1] (with a margin)."""
+    finite = [v for v in np.ravel(values) if np.isfinite(v)]
+    if not finite:
+        return 0.0, 1.0
+    low, high = min(finite), max(finite)
+    margin = 0.05 * max(high - low, MIN_SPAN)
+    low, high = low - margin, high + margin
+    if high - low < MIN_SPAN + 2 * margin:
+        middle = (low + high) / 2
+        low, high = middle - MIN_SPAN / 2 - margin, middle + MIN_SPAN / 2 + margin
+    shift = max(0.0, -margin - low) - max(0.0, high - 1 - margin)
+    return low + shift, high + shift
+
+
 def curves(results: Results, path: Path) -> None:
     """Validation accuracy per epoch: the mean over seeds, and a band from the lowest
     to the highest seed."""
     figure = Figure(figsize=(7, 4.5), layout="constrained")
     axes = figure.add_subplot()
+    shown = []
     for label in results.labels:
         runs = [row.curves.get("val_accuracy", {}) for row in results.rows_of(label)]
         if not runs:
             continue
         epochs = sorted(set.intersection(*(set(run) for run in runs)))
         values = np.array([[run[e] for e in epochs] for run in runs])
+        shown.append(values.ravel())
         x = np.array(epochs) + 1
         (line,) = axes.plot(x, values.mean(axis=0), marker="o", ms=3, label=label)
         if len(runs) > 1:
@@ -50,6 +73,7 @@ def curves(results: Results, path: Path) -> None:
                 alpha=0.15,
             )
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylim(*accuracy_limits(np.concatenate(shown) if shown else []))
     axes.set_xlabel("epoch")
     axes.set_ylabel("validation accuracy")
     axes.set_title(
@@ -65,12 +89,14 @@ def speed(results: Results, path: Path) -> None:
     one standard deviation over seeds as error bars."""
     figure = Figure(figsize=(7, 4.5), layout="constrained")
     axes = figure.add_subplot()
+    axes.set_ylim(*accuracy_limits([row.val_accuracy for row in results.rows]))
     for label in results.labels:
         rows = results.rows_of(label)
-        if not rows:
+        timed = [row.step_ms for row in rows if np.isfinite(row.step_ms)]
+        if not rows or not timed:  # one-step trials are not timed
             continue
         acc = summarize([row.val_accuracy for row in rows])
-        ms = summarize([row.step_ms for row in rows])
+        ms = summarize(timed)
         axes.errorbar(
             ms.mean,
             acc.mean,

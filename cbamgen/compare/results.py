@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,11 +50,26 @@ class Row:
     curves: dict[str, dict[int, float]]
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A planned pair whose latest trial failed: the exception, and the traceback
+    KerasTuner recorded (it travels through the oracle, so workers' failures have it).
+    """
+
+    pair: Pair
+    trial: str
+    traceback: str
+
+    @property
+    def exception(self) -> str:
+        return exception_of(self.traceback)
+
+
 @dataclass
 class Results:
     labels: list[str]  # variants in plan order, the baseline first
     rows: list[Row] = field(default_factory=list)
-    failures: list[tuple[Pair, str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     missing: list[Pair] = field(default_factory=list)
     #: label -> the first completed seed's attention.npz, or a note saying why not.
     maps: dict[str, Path | str] = field(default_factory=dict)
@@ -75,7 +91,10 @@ def collect(trials, pairs: list[Pair], project_dir: Path) -> Results:
         if done:
             results.rows.append(_row(pair, done[-1]))
         elif failed:
-            results.failures.append((pair, _last_line(failed[-1].message)))
+            trial = failed[-1]
+            results.failures.append(
+                Failure(pair, trial.trial_id, trial.message or "no message recorded")
+            )
         else:
             results.missing.append(pair)
     for label in results.labels:
@@ -93,7 +112,7 @@ def _row(pair: Pair, trial) -> Row:
         pair.label,
         pair.seed,
         int(metric("params")),
-        metric("step_ms"),
+        metric("step_ms") if trial.metrics.exists("step_ms") else math.nan,
         metric("train_accuracy"),
         metric("val_accuracy"),
         metric("best_val_accuracy"),
@@ -102,9 +121,31 @@ def _row(pair: Pair, trial) -> Row:
     )
 
 
-def _last_line(message: str | None) -> str:
-    lines = [line for line in (message or "").strip().splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "no message recorded"
+#: Longer exception messages are cut in the report (the log has them whole).
+MESSAGE_CHARS = 400
+
+
+def exception_of(traceback: str) -> str:
+    """``Type: message`` of the last exception of a formatted traceback, on one line:
+    the lines after its last frame (``  File ...``) and that frame's source lines."""
+    lines = traceback.rstrip().splitlines()
+    start = max(
+        (i + 1 for i, line in enumerate(lines) if line.startswith("  File ")), default=0
+    )
+    while start < len(lines) and lines[start].startswith("    "):
+        start += 1
+    text = " ".join(line.strip() for line in lines[start:] if line.strip())
+    if len(text) > MESSAGE_CHARS:
+        text = text[: MESSAGE_CHARS - 1].rstrip() + "…"
+    return text or "no message recorded"
+
+
+def failures_log(results: Results) -> str:
+    """Every failed trial's traceback, as KerasTuner recorded it."""
+    return "".join(
+        f"== {f.pair.label} seed {f.pair.seed} (trial {f.trial})\n{f.traceback.rstrip()}\n\n"
+        for f in results.failures
+    )
 
 
 def _map_of(trial_dir: Path) -> Path | str:
@@ -128,7 +169,7 @@ def results_csv(results: Results) -> str:
                 row.spec,
                 row.seed,
                 row.params,
-                f"{row.step_ms:.3f}",
+                "" if math.isnan(row.step_ms) else f"{row.step_ms:.3f}",
                 f"{row.train_accuracy:.6f}",
                 f"{row.val_accuracy:.6f}",
                 f"{row.best_val_accuracy:.6f}",

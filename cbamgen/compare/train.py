@@ -14,6 +14,7 @@ Imports Keras: only trial-running processes load this module.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -22,6 +23,10 @@ import numpy as np
 
 from .attention import collect_gates
 from .data import Dataset
+
+# Every trial builds and traces a new model: TensorFlow's warnings that functions were
+# retraced are expected here, and would scroll the progress away.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 #: Validation images whose attention maps are kept.
 MAP_IMAGES = 6
@@ -34,6 +39,10 @@ class Recipe:
     epochs: int
     batch_size: int
     learning_rate: float
+
+    def steps(self, examples: int) -> int:
+        """Training steps of one run on ``examples`` images."""
+        return -(-examples // self.batch_size) * self.epochs
 
 
 @dataclass
@@ -91,13 +100,21 @@ class StepTimer(keras.callbacks.Callback):
         return float(np.median(self.times) * 1000) if self.times else float("nan")
 
 
-class StepProgress(keras.callbacks.Callback):
-    def __init__(self, bar):
+class ShowProgress(keras.callbacks.Callback):
+    """Tells the progress display (``progress.Progress``) of each step and epoch."""
+
+    def __init__(self, progress, epochs: int):
         super().__init__()
-        self.bar = bar
+        self.progress, self.epochs = progress, epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.progress.epoch_begins(epoch, self.epochs)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.bar.update(1)
+        self.progress.step((logs or {}).get("loss"))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.progress.epoch_ends(epoch, self.epochs, logs or {})
 
 
 def build(variant, seed: int, builder, data: Dataset):
@@ -120,7 +137,9 @@ def build(variant, seed: int, builder, data: Dataset):
     return model, factory
 
 
-def train(variant, seed: int, builder, data: Dataset, recipe: Recipe, bar) -> Outcome:
+def train(
+    variant, seed: int, builder, data: Dataset, recipe: Recipe, progress
+) -> Outcome:
     model, factory = build(variant, seed, builder, data)
     order = EpochOrder(data.x_train, data.y_train, recipe.batch_size, seed)
     # Decaying to zero settles the weights, so the final accuracy is not one sample
@@ -134,13 +153,12 @@ def train(variant, seed: int, builder, data: Dataset, recipe: Recipe, bar) -> Ou
         metrics=["accuracy"],
     )
     timer = StepTimer()
-    bar.reset(total=len(order) * recipe.epochs)
     history = model.fit(
         order,
         epochs=recipe.epochs,
         validation_data=(data.x_val, data.y_val),
         validation_batch_size=recipe.batch_size,
-        callbacks=[timer, StepProgress(bar)],
+        callbacks=[timer, ShowProgress(progress, recipe.epochs)],
         verbose=0,
     )
     curves = {
@@ -154,8 +172,9 @@ def train(variant, seed: int, builder, data: Dataset, recipe: Recipe, bar) -> Ou
         "best_val_accuracy": max(curves["val_accuracy"]),
         "train_accuracy": float(train_accuracy),
         "params": float(model.count_params()),
-        "step_ms": timer.median_ms,
     }
+    if timer.times:  # a run of one step has none (the first, tracing, is not timed)
+        metrics["step_ms"] = timer.median_ms
     outcome = Outcome(metrics, curves)
     if factory is not None:
         outcome.gates, outcome.gates_note = collect_gates(

@@ -170,7 +170,7 @@ class CompareTuner(kt.Tuner):
             self.context.builder,
             self.context.data,
             self.context.recipe,
-            self.context.progress.trial_bar,
+            self.context.progress,
         )
         self._save_gates(trial.trial_id, outcome)
         self.trained += 1
