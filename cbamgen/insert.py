@@ -9,7 +9,7 @@ is ``help(insert_blocks)``. A model it returns saves and loads without cbamgen.
 from __future__ import annotations
 
 from .insert_helper import render_insert_helper
-from .verify import import_source
+from .source_module import import_source
 
 _module = import_source(render_insert_helper("keras3"), "insert_blocks")
 

@@ -9,6 +9,7 @@ the generated layer module.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -18,11 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from .test_tf_keras import TF25
+from .needs import TF25
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "insert_runner.py"
-STACKS = ("keras3", "tensorflow_2_5", "tf_keras_2_21")
+STACKS = (
+    pytest.param("keras3", marks=pytest.mark.keras),
+    pytest.param("tensorflow_2_5", marks=pytest.mark.tf25),
+    pytest.param("tf_keras_2_21", marks=pytest.mark.keras),
+)
 
 
 def _subprocess(python: str, folder: Path, env: dict) -> list[dict]:
@@ -37,26 +42,16 @@ def _subprocess(python: str, folder: Path, env: dict) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines() if line[:1] == "{"]
 
 
-def _unavailable(stack: str) -> str | None:
-    if stack == "tensorflow_2_5" and not TF25.exists():
-        return f"no TensorFlow 2.5.3 environment at {TF25} (bash .ci/setup)"
-    if stack == "tf_keras_2_21":
-        try:
-            import tf_keras  # noqa: F401
-        except ImportError:
-            return "tf-keras is not installed (bash .ci/setup)"
-    return None
-
-
 @pytest.fixture(scope="module", params=STACKS)
 def stack(request, tmp_path_factory):
-    """(stack name, {case: its report}, the folder with the trained model)."""
+    """(stack name, {case: its report}, the folder with the trained model). The
+    marks skip a stack that is not installed (tests/conftest.py); tf-keras is checked
+    here."""
     name = request.param
-    missing = _unavailable(name)
-    if missing:
+    if name == "tf_keras_2_21" and importlib.util.find_spec("tf_keras") is None:
         if os.environ.get("CI"):
-            pytest.fail(missing)
-        pytest.skip(missing)
+            pytest.fail("tf-keras is not installed: .ci/setup installs it")
+        pytest.skip("tf-keras is not installed (bash .ci/setup)")
     folder = tmp_path_factory.mktemp(name)
     if name == "keras3":
         from . import insert_runner

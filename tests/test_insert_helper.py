@@ -64,8 +64,8 @@ def test_a_helper_in_the_output_folder_is_no_orphan(tmp_path):
     assert findings([], orphans_in=tmp_path, root=tmp_path) == []
 
 
+@pytest.mark.keras
 def test_cbamgen_insert_runs_the_keras_3_helper():
-    pytest.importorskip("keras")
     import linecache
 
     from cbamgen import insert

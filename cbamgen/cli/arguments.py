@@ -23,6 +23,7 @@ def parser() -> argparse.ArgumentParser:
     for declare in (
         _render,
         _check,
+        _insert_helper,
         _validate,
         _verify,
         _new,
@@ -95,6 +96,36 @@ def _check(subparsers) -> None:
         "(default: every spec in the project's specs folder); never writes"
     )
     _output_options(_command(subparsers, "check", commands.check, summary, "*"))
+
+
+def _insert_helper(subparsers) -> None:
+    sub = _command(
+        subparsers,
+        "insert-helper",
+        commands.insert_helper,
+        "write DIR/insert_blocks.py: insert_blocks(model, block, at='residual', "
+        "identity=False) puts generated blocks into an existing Keras model, keeping "
+        "its weights (docs/insert.md)",
+        specs=None,
+    )
+    sub.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="where to write it (default: [tool.cbamgen] output in pyproject.toml, "
+        "else generated)",
+    )
+    sub.add_argument(
+        "--target",
+        choices=TARGETS,
+        help="keras3 (default) or tf_keras (Keras 2: TensorFlow 2.5 - 2.15, tf-keras)",
+    )
+    sub.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a file without our header or edited by hand",
+    )
 
 
 def _validate(subparsers) -> None:
