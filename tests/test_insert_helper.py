@@ -100,3 +100,55 @@ def test_check_keeps_the_target_the_helper_was_written_for(tmp_path):
     (tmp_path / FILE_NAME).write_text(render_insert_helper("tf_keras"))
     assert findings([rendered(tmp_path, None)]) == []
     assert [f.status for f in findings([rendered(tmp_path, "keras3")])] == ["stale"]
+
+
+def test_insert_helper_writes_the_file_and_guards_an_edited_one(project, capsys):
+    from cbamgen.cli import main
+
+    path = project / "generated" / FILE_NAME
+    assert main(["insert-helper"]) == 0
+    assert path.read_text() == render_insert_helper("keras3")
+    assert main(["insert-helper"]) == 0
+    assert "unchanged generated/insert_blocks.py" in capsys.readouterr().out
+    path.write_text(path.read_text() + "# mine\n")
+    assert main(["insert-helper"]) == 2
+    assert "edited by hand" in capsys.readouterr().err
+    assert path.read_text().endswith("# mine\n")
+    assert main(["insert-helper", "--force", "--target", "tf_keras"]) == 0
+    assert path.read_text() == render_insert_helper("tf_keras")
+    assert main(["insert-helper", "-o", "other"]) == 0
+    assert (project / "other" / FILE_NAME).read_text() == render_insert_helper()
+
+
+def test_a_project_that_keeps_the_helper_renders_and_checks_it(project, capsys):
+    from cbamgen.cli import main
+
+    (project / "pyproject.toml").write_text(
+        '[tool.cbamgen]\ninsert_helper = true\ntarget = "tf_keras"\n'
+    )
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "generated/insert_blocks.py: missing; run: cbamgen insert-helper\n" in out
+    assert main(["render"]) == 0
+    assert "wrote generated/insert_blocks.py (from cbamgen insert-helper)" in (
+        capsys.readouterr().out
+    )
+    assert (project / "generated" / FILE_NAME).read_text() == render_insert_helper(
+        "tf_keras"
+    )
+    assert main(["check"]) == 0
+    assert "3 generated file(s) up to date" in capsys.readouterr().out
+    assert main(["check", "specs/cbam.yaml"]) == 0  # named specs: just those
+
+
+def test_check_covers_a_helper_it_finds_in_the_output_folder(project, capsys):
+    from cbamgen.cli import main
+
+    assert main(["render"]) == 0 and main(["insert-helper"]) == 0
+    path = project / "generated" / FILE_NAME
+    path.write_text(path.read_text().replace("InsertError", "InsertionError"))
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "generated/insert_blocks.py: edited by hand" in out
+    assert "(cbamgen insert-helper is the source)" in out
+    assert "run: cbamgen insert-helper --force" in out
