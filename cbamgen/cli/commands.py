@@ -213,6 +213,8 @@ def compare(args: argparse.Namespace) -> int:
         out=args.out,
         quick=args.quick,
         quiet=args.quiet,
+        identity=args.identity,
+        save_models=args.save_models,
     )
     try:
         return run(options)

@@ -195,6 +195,11 @@ def _inserted(make, at: str, identity: bool, block, input_shape: tuple, classes:
     return insert_blocks(network, block, at=at, identity=identity)
 
 
+def inserts(builder: Builder) -> bool:
+    """Whether ``builder``'s blocks are put in by ``insert_blocks``."""
+    return getattr(builder, "func", None) is _inserted
+
+
 def _application(name: str):
     """``keras.applications.NAME``, untrained (``weights=None``: nothing is
     downloaded), for the data's input shape and classes."""
