@@ -79,6 +79,17 @@ def test_installed_wheel_renders_from_any_directory(wheel, tmp_path):
     assert (work / "generated" / "cbam.py").read_text() == (
         ROOT / "generated" / "cbam.py"
     ).read_text()
+    helper = subprocess.run(
+        [sys.executable, "-m", "cbamgen", "insert-helper"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert helper.returncode == 0, helper.stderr
+    assert (work / "generated" / "insert_blocks.py").read_text() == (
+        ROOT / "generated" / "insert_blocks.py"
+    ).read_text()
     probe = subprocess.run(
         [sys.executable, "-c", "import cbamgen; print(cbamgen.__file__)"],
         cwd=work,
