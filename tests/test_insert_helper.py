@@ -3,7 +3,6 @@ standalone, with a header that check reads. (What it does to models: test_insert
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,8 @@ import pytest
 from cbamgen import header
 from cbamgen.insert_helper import FILE_NAME, render_insert_helper
 from cbamgen.regenerate import findings
+
+from .test_render import imported_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = {
@@ -34,14 +35,7 @@ def test_the_committed_helpers_are_the_rendered_template(target):
 
 @pytest.mark.parametrize("target", sorted(COMMITTED))
 def test_the_helper_imports_only_its_keras(target):
-    tree = ast.parse(render_insert_helper(target))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            imported.add(node.module.split(".")[0])
-    assert imported == IMPORTS[target]
+    assert imported_modules(render_insert_helper(target)) == IMPORTS[target]
 
 
 def test_the_tf_keras_helper_uses_no_keras_3_api():
