@@ -6,6 +6,7 @@ Marks (registered in pyproject.toml) say what a test needs beyond the generator:
 - ``tf25``: the TensorFlow 2.5.3 interpreter (``.venv-tf25`` or ``CBAMGEN_TF25_PYTHON``);
 - ``backends``: JAX and PyTorch, Keras's other backends;
 - ``compare``: the ``compare`` extra (KerasTuner, matplotlib, scikit-learn, scipy, tqdm);
+- ``deploy``: the exporters and runtimes (tf2onnx, onnx, onnxruntime, ai-edge-litert);
 - ``slow``: nothing more, but long: runs only when ``-m`` names it.
 """
 
@@ -23,11 +24,13 @@ MODULES = {
     "keras": ("keras", "tensorflow"),
     "backends": ("jax", "torch"),
     "compare": ("keras_tuner", "matplotlib", "sklearn", "scipy", "tqdm"),
+    "deploy": ("tf2onnx", "onnx", "onnxruntime", "ai_edge_litert"),
 }
 INSTALL = {
     "keras": "pip install -e '.[test]'",
     "backends": "pip install -e '.[test]'",
     "compare": "pip install -e '.[compare]'",
+    "deploy": "pip install -e '.[test]'",
     "tf25": "bash .ci/setup builds it",
 }
 

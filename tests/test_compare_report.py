@@ -174,7 +174,7 @@ def test_constant_gates_are_warnings_of_the_report(tmp_path: Path):
     out.mkdir()
     report.write(found, SETUP, out)
     text = (out / "report.md").read_text()
-    warning = "- block0's channel gate is a constant 0.500"
+    warning = "- cbam: block0's channel gate is a constant 0.500"
     assert warning in text.split("## Results")[0]
     assert "block0's channel gate is a constant" in text.split("### cbam")[1]
 
@@ -213,3 +213,13 @@ def test_progress_is_silent_when_off(capsys):
     progress.epoch_ends(0, 1, {"loss": 0.1})
     progress.close()
     assert capsys.readouterr().err == ""
+
+
+def test_progress_is_off_under_quiet_and_in_ci(monkeypatch):
+    from cbamgen.compare.progress import mode
+
+    monkeypatch.delenv("CI", raising=False)
+    assert mode(quiet=True) == "off"
+    assert mode() in ("bars", "lines")
+    monkeypatch.setenv("CI", "true")
+    assert mode() == "off"

@@ -25,6 +25,10 @@ NEEDS = {
     "scipy": "compare",
     "tqdm": "compare",
     "cbamgen.compare": "compare",
+    "onnx": "deploy",
+    "onnxruntime": "deploy",
+    "tf2onnx": "deploy",
+    "ai_edge_litert": "deploy",
 }
 
 

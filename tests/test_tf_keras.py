@@ -166,8 +166,23 @@ def check(results: list[dict], expected: list[dict], version: str):
 @pytest.mark.keras
 @pytest.mark.tf25
 def test_tensorflow_2_5(prepared):
+    """The files run on TensorFlow 2.5.3, and convert to TensorFlow Lite there."""
     folder, expected = prepared
-    check(run(str(TF25), folder, {}), expected, "2.5.3")
+    results = run(str(TF25), folder, {"CBAMGEN_TFLITE": "1"})
+    check(results, expected, "2.5.3")
+    lite = {r["stem"]: (r["tflite_error"], r["tflite_needs_flex"]) for r in results}
+    assert all(error <= 1e-5 for error, _ in lite.values())
+    # Every bundled block converts to builtin ops. TensorFlow 2.5's TFLite lacks two
+    # ops some features use (the README's "Deploying" names them): reduce_all
+    # (the underflow guard of lse, lp and gem window pools) and erf (gelu).
+    bundled = [p.stem for p in (ROOT / "specs").glob("*.yaml")]
+    assert all(lite[stem][1] == [] for stem in bundled)
+    assert {stem: flex for stem, (_, flex) in lite.items() if flex} == {
+        "first_everything": ["All"],
+        "last_activations": ["Erf"],
+        "big_windows": ["All"],
+        "tanh_add_first": ["All"],
+    }
 
 
 @pytest.mark.keras

@@ -1,7 +1,9 @@
 """Runs generated tf_keras layers under another Python and TensorFlow (2.5.3 on Python
 3.9, or tf-keras 2.21 with TF_USE_LEGACY_KERAS=1) and reports, per case, as JSON lines:
 the largest error against the reference output computed by the test process, an .h5
-save/load round trip, and a fit step.
+save/load round trip, a fit step, and (with CBAMGEN_TFLITE=1) the error of the model
+converted by tf.lite.TFLiteConverter to TensorFlow Lite builtin ops only (no Flex ops)
+and run by tf.lite.Interpreter.
 
     python tests/tf_keras_runner.py CASES_DIR
 
@@ -12,6 +14,7 @@ need a newer Python than TensorFlow 2.5 runs on).
 import importlib.util
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -33,6 +36,25 @@ def short_name(variable):
     return "/".join(parts[1:]) if len(parts) > 1 else name
 
 
+def relative_error(y, expected, x):
+    """max |y - ref| / (|ref| + |x|), as cbamgen verify measures it."""
+    return float(np.max(np.abs(y - expected) / (np.abs(expected) + np.abs(x) + 1e-30)))
+
+
+def tflite(model, x):
+    """The model converted to TensorFlow Lite builtin ops (conversion fails if an op
+    needs the Flex delegate) and run by its interpreter on x."""
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    interpreter = tf.lite.Interpreter(model_content=converter.convert())
+    given = interpreter.get_input_details()[0]
+    interpreter.resize_tensor_input(given["index"], x.shape)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(given["index"], x)
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+
 def run_case(folder, case):
     data = np.load(os.path.join(folder, case["data"]))
     module = load_module(case["module"], "generated_" + case["stem"])
@@ -52,12 +74,7 @@ def run_case(folder, case):
     for key in expected_names:
         names[key].assign(data["w/" + key])
     y = layer(x, training=False).numpy()
-    error = float(
-        np.max(
-            np.abs(y - data["expected"])
-            / (np.abs(data["expected"]) + np.abs(x) + 1e-30)
-        )
-    )
+    error = relative_error(y, data["expected"], x)
     scored, scores = layer(x, training=False, return_attention_scores=True)
     gates = {k[2:]: data[k] for k in data.files if k.startswith("g/")}
     scores_ok = sorted(scores) == sorted(gates) and np.array_equal(scored.numpy(), y)
@@ -71,6 +88,15 @@ def run_case(folder, case):
     model.save(path)
     restored = keras.models.load_model(path)
     same = bool(np.array_equal(model(x).numpy(), restored(x).numpy()))
+    lite = os.environ.get("CBAMGEN_TFLITE") == "1"
+    lite_error, flex = 0.0, []
+    if lite:
+        try:
+            lite_error = relative_error(tflite(model, x), data["expected"], x)
+        except Exception as exc:  # the converter names each op it lacks
+            flex = sorted(set(re.findall(r"'tf\.(\w+)' op is neither", str(exc))))
+            if not flex:
+                raise
     model.compile(optimizer="sgd", loss="mse")
     loss = model.train_on_batch(x, np.zeros_like(x))
     trained = bool(np.isfinite(loss)) and all(
@@ -80,6 +106,7 @@ def run_case(folder, case):
     result = {
         "stem": case["stem"],
         "ok": error <= 1e-5
+        and lite_error <= 1e-5
         and same
         and trained
         and scores_ok
@@ -87,6 +114,7 @@ def run_case(folder, case):
         "scores": scores_ok,
         "error": error,
         "h5_round_trip": same,
+        **({"tflite_error": lite_error, "tflite_needs_flex": flex} if lite else {}),
         "fit_step": trained,
         "tensorflow": tf.__version__,
     }

@@ -166,8 +166,9 @@ def _report(
         f"{trained}, reused {done_before}; wrote {out / 'report.md'}, "
         f"{out / 'results.csv'}, {out / 'curves.csv'}"
     )
-    for note in [n for m in results.maps.values() for n in _gate_notes(m)]:
-        print(f"warning: {note}", file=sys.stderr)
+    for label, source in results.maps.items():
+        for note in _gate_notes(source):
+            print(f"warning: {label}: {note}", file=sys.stderr)
     for failure in results.failures:
         print(
             f"{failure.pair.label} seed {failure.pair.seed}: trial failed: "

@@ -130,7 +130,7 @@ def markdown(
         f"trials: {len(results.rows)} completed, {len(results.failures)} failed, "
         f"{len(results.missing)} not run",
     ]
-    warnings = setup.warnings + [n for label in notes for n in notes[label]]
+    warnings = setup.warnings + [f"{k}: {n}" for k in notes for n in notes[k]]
     if warnings:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in warnings]
     tests = comparisons(results)
