@@ -177,6 +177,16 @@ def user_models():
     results["callable"] = report(model, one_by_one, CBAM, x)
     twice = insert_blocks(insert_blocks(model, CBAM), CBAM)
     results["twice"] = report(model, twice, CBAM, x)
+    # A base shared by two inputs (siamese): rebuilt once, still shared.
+    base = keras.Model(model.input, model.get_layer("unit1_add").output, name="base")
+    left, right = keras.Input((16, 16, 3)), keras.Input((16, 16, 3))
+    merged = keras.layers.Concatenate(name="both")([base(left), base(right)])
+    siamese = keras.Model([left, right], merged, name="siamese")
+    shared = insert_blocks(siamese, CBAM)
+    results["shared base"] = report(siamese, shared, CBAM, [x, x])
+    results["shared base"]["bases"] = len(
+        {id(layer) for layer in shared.layers if isinstance(layer, keras.Model)}
+    )
     return results
 
 

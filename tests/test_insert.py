@@ -140,6 +140,9 @@ def test_a_users_functional_model_add_layers_and_plus(stack):
     twice = reports["twice"]  # blocks into a model that has blocks: names stay unique
     assert twice["blocks"] == 6 and len(set(twice["names"])) == 6
     assert twice["names"][:2] == ["unit1_cbam", "unit1_cbam_2"]
+    shared = reports["shared base"]  # one new base, called on both inputs
+    assert shared["bases"] == 1 and shared["names"] == ["unit1_cbam"]
+    assert shared["shared"]
 
 
 @pytest.mark.parametrize("kind", ["sequential", "functional"])

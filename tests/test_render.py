@@ -12,13 +12,12 @@ from pathlib import Path
 import black
 import pytest
 
-from cbamgen import header
 from cbamgen.catalogue import POOLS
 from cbamgen.loader import load_spec
 from cbamgen.regenerate import findings, render_all
 from cbamgen.render import BLACK_MODE, render_source
 
-from .support import spec_from_yaml
+from .support import layer_files, spec_from_yaml
 
 BUNDLED = sorted(Path("specs").glob("*.yaml"))
 REGENERATE = (
@@ -38,12 +37,8 @@ def test_golden_files_are_reproduced_byte_for_byte(folder, target):
 
 
 def test_every_generated_file_has_a_spec_or_is_a_helper():
-    spec_files = {
-        p.stem
-        for p in Path("generated").glob("*.py")
-        if header.read(p.read_text())[0].helper is None
-    }
-    assert spec_files == {p.stem for p in BUNDLED}
+    layers = {p.stem for p in layer_files(Path("generated"))}
+    assert layers == {p.stem for p in BUNDLED}
 
 
 HASH_SCRIPT = """
