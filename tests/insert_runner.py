@@ -298,6 +298,7 @@ def errors():
         "subclassed": lambda: insert_blocks(subclassed, CBAM),
         "unbuilt": lambda: insert_blocks(chain, CBAM, at="after:*"),
         "no match": lambda: insert_blocks(model, CBAM, at="after:unit2_b_cnv"),
+        "nothing near": lambda: insert_blocks(model, CBAM, at="after:zz*"),
         "nothing accepted": lambda: insert_blocks(model, CBAM, at=lambda layer: False),
         "shape": lambda: insert_blocks(model, Shrink),
         "no add": lambda: insert_blocks(no_add, CBAM),

@@ -182,6 +182,7 @@ ERRORS = {
         "matches no layer of user_resnet",
         "nearest names: unit2_b_conv",
     ],
+    "nothing near": ["'after:zz*'", "layers include: "],
     "nothing accepted": ["at=<lambda>", "accepted no layer of user_resnet"],
     "shape": [
         "Shrink on the residual branch of unit1",
