@@ -105,8 +105,14 @@ def applications():
             weights=None, include_top=False, input_shape=(32, 32, 3)
         )
         layers = list(original.layers)
+        values = [np.array(v) for v in original.get_weights()]
         new = insert_blocks(original, NewCBAM, identity=True)
         results[name] = report(original, new, NewCBAM, IMAGES)
+        # Nothing was initialised again: every weight holds the value it had.
+        after = original.get_weights()
+        results[name]["same_values"] = len(after) == len(values) and all(
+            map(np.array_equal, values, after)
+        )
         if name == "ResNet50":
             after = insert_blocks(
                 original, lambda: CBAM(reduction=8), at="after:*_3_bn"

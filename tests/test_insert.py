@@ -115,6 +115,7 @@ def test_identity_insertion_keeps_outputs_and_shares_every_weight(stack, network
     report = stack[1]["applications"][network]
     assert report["identity_error"] <= 1e-5
     assert report["shared"]  # every weight of the original is one of the new model's
+    assert report["same_values"]  # and holds the value it had before the insertion
     assert report["new_weights"] == report["block_weights"] > 0  # and nothing else new
     assert report["kind"] == "Functional" and report["same_inputs"]
     assert report["original_unchanged"]
