@@ -4,6 +4,7 @@
     specs = "model/specs"        # where the specs are (default: specs)
     output = "model/attention"   # where generated files go (default: generated)
     target = "tf_keras"          # render for this target (default: each spec's own)
+    insert_helper = true         # the project keeps insert_blocks.py in output too
 
 The nearest ``pyproject.toml`` that has a ``[tool.cbamgen]`` table is used, looking
 from the working directory upwards; its paths are relative to the file's folder.
@@ -26,7 +27,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-KEYS = ("specs", "output", "target")
+KEYS = ("specs", "output", "target", "insert_helper")
+#: Keys whose value is true or false; the others are non-empty strings.
+FLAGS = ("insert_helper",)
 
 
 class ConfigError(Exception):
@@ -38,6 +41,8 @@ class Config:
     specs: Path = Path("specs")
     output: Path = Path("generated")
     target: str | None = None
+    #: Whether ``render`` writes, and ``check`` checks, ``output/insert_blocks.py``.
+    insert_helper: bool = False
     #: The pyproject.toml the settings came from, if any.
     origin: Path | None = None
 
@@ -83,7 +88,12 @@ def _settings(path: Path, table: dict) -> Config:
                 f"{where}: unknown key '{key}'{did_you_mean(key, KEYS)}; "
                 f"keys: {', '.join(KEYS)}"
             )
-        if not isinstance(value, str) or not value:
+        if key in FLAGS:
+            if not isinstance(value, bool):
+                raise ConfigError(
+                    f"{where}: '{key}' must be true or false, got {value!r}"
+                )
+        elif not isinstance(value, str) or not value:
             raise ConfigError(
                 f"{where}: '{key}' must be a non-empty string, got {value!r}"
             )
@@ -98,6 +108,7 @@ def _settings(path: Path, table: dict) -> Config:
         specs=_relative(base / table.get("specs", "specs")),
         output=_relative(base / table.get("output", "generated")),
         target=target,
+        insert_helper=table.get("insert_helper", False),
         origin=path,
     )
 

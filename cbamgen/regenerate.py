@@ -31,9 +31,13 @@ class BadSpecs(Exception):
 
 @dataclass(frozen=True)
 class Rendered:
-    spec_path: Path
+    """A generated file's text, rendered from ``spec_path``, or (``spec_path`` None)
+    a helper written by ``cbamgen COMMAND``."""
+
+    spec_path: Path | None
     output: Path
     source: str
+    command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,12 +132,17 @@ def current(path: Path) -> str | None:
 
 def diff(item: Rendered) -> str:
     shown = display_path(item.output)
+    origin = (
+        f"cbamgen {item.command}"
+        if item.spec_path is None
+        else display_path(item.spec_path)
+    )
     return "".join(
         difflib.unified_diff(
             (current(item.output) or "").splitlines(keepends=True),
             item.source.splitlines(keepends=True),
             f"{shown} (on disk)",
-            f"{shown} (from {display_path(item.spec_path)})",
+            f"{shown} (from {origin})",
         )
     )
 
@@ -159,7 +168,9 @@ def findings(
         ours = {item.output.resolve() for item in rendered}
         for path in sorted(orphans_in.glob("*.py")):
             origin, _ = header.read(current(path) or "")
-            spec = (root or Path.cwd()) / origin.spec if origin else None
-            if spec and path.resolve() not in ours and not spec.exists():
+            if origin is None or origin.spec is None:  # not ours, or a helper
+                continue
+            spec = (root or Path.cwd()) / origin.spec
+            if path.resolve() not in ours and not spec.exists():
                 found.append(Finding(path, "orphan"))
     return found

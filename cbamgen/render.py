@@ -8,6 +8,7 @@ surfaces here as a clear error rather than as a broken file on disk.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -87,12 +88,19 @@ def render_source(spec: Spec, spec_path: str) -> str:
     planned = plan(spec)
     template = environment().get_template("module.py.j2")
     raw = _close_method_gaps(template.render(plan=planned, docs=Docstrings.of(planned)))
+    return finish(raw, lambda body: header.attach(spec_path, body), spec_path)
+
+
+def finish(raw: str, attach: Callable[[str], str], origin: str) -> str:
+    """A rendered template as a file: formatted by black, with the header line
+    ``attach`` puts on it, and parsed, so that a template bug is a clear error naming
+    ``origin``."""
     try:
         body = black.format_str(raw, mode=BLACK_MODE)
-        source = header.attach(spec_path, body)
+        source = attach(body)
         ast.parse(source)
     except (black.InvalidInput, SyntaxError) as exc:
         raise RenderError(
-            f"cbamgen produced invalid Python for {spec_path}: {exc}"
+            f"cbamgen produced invalid Python for {origin}: {exc}"
         ) from exc
     return source

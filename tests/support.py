@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from cbamgen import header
 from cbamgen.loader import load_spec_bytes
 from cbamgen.render import render_source
 from cbamgen.source_module import import_source
@@ -12,6 +15,16 @@ from cbamgen.verify import (  # noqa: F401  (re-exported for the tests)
     randomize_weights,
     weight_name,
 )
+
+
+def layer_files(folder: Path) -> list[Path]:
+    """The generated layers in ``folder``: files rendered from specs, not the helpers
+    (insert_blocks.py) that commands write beside them."""
+    return sorted(
+        path
+        for path in folder.glob("*.py")
+        if header.read(path.read_text(encoding="utf-8"))[0].helper is None
+    )
 
 
 def spec_from_yaml(text: str, name: str = "spec.yaml"):

@@ -216,13 +216,15 @@ def test_project_settings_are_found_from_a_subfolder(project, monkeypatch, capsy
     [
         (
             'outptu = "x"',
-            "unknown key 'outptu' (did you mean 'output'?); keys: specs, output, target",
+            "unknown key 'outptu' (did you mean 'output'?); keys: specs, output, "
+            "target, insert_helper",
         ),
         (
             'target = "keras2"',
             "target 'keras2' is not one of keras3, tf_keras (did you mean 'keras3'?)",
         ),
         ("output = 3", "'output' must be a non-empty string, got 3"),
+        ('insert_helper = "yes"', "'insert_helper' must be true or false, got 'yes'"),
     ],
 )
 def test_bad_project_settings_are_clear_errors(project, table, message):

@@ -31,7 +31,28 @@ QUICK = ["compare", "specs/cbam.yaml", "--quick"]
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare") / "out"
-    status = main([*QUICK, "--out", str(out)])
+    status = main([*QUICK, "--out", str(out), "--save-models"])
+    assert status == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def fine_tuned(quick_run):
+    """The quick run's trained baseline, fine-tuned with a gated CBAM inserted as the
+    identity, against itself fine-tuned without."""
+    out = quick_run.parent / "fine_tuned"
+    status = main(
+        [
+            "compare",
+            "docs/evidence/insert/specs/cbam.yaml",
+            "--model",
+            str(quick_run / "models" / "baseline-seed0.keras"),
+            "--identity",
+            "--quick",
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 0
     return out
 
@@ -59,6 +80,7 @@ def test_quick_run_writes_tables_plots_and_a_report_showing_them(quick_run):
         "train_accuracy",
         "val_accuracy",
         "best_val_accuracy",
+        "start_val_accuracy",
         "trial",
     ]
     assert [(r["spec"], r["seed"]) for r in rows] == [("baseline", "0"), ("cbam", "0")]
@@ -203,6 +225,32 @@ def test_a_chief_and_two_workers_give_the_single_process_table(quick_run, tmp_pa
     assert (out / "curves.csv").read_text() == (quick_run / "curves.csv").read_text()
 
 
+def test_save_models_keeps_each_trained_network(quick_run):
+    import keras
+
+    saved = sorted(p.name for p in (quick_run / "models").iterdir())
+    assert saved == ["baseline-seed0.keras", "cbam-seed0.keras"]
+    model = keras.saving.load_model(quick_run / "models" / "baseline-seed0.keras")
+    assert model.output.shape == (None, 10)
+
+
+def test_identity_blocks_start_from_the_trained_networks_accuracy(
+    quick_run, fine_tuned
+):
+    trained = read_csv(quick_run / "results.csv")[0]
+    assert trained["spec"] == "baseline"
+    rows = read_csv(fine_tuned / "results.csv")
+    assert [r["spec"] for r in rows] == ["baseline", "cbam"]
+    # Inserted as the identity, the block changes no prediction: both start where
+    # the saved network ended (same validation images).
+    for row in rows:
+        assert row["start_val_accuracy"] == trained["val_accuracy"]
+    report = (fine_tuned / "report.md").read_text()
+    assert "| spec | at start | val accuracy |" in report
+    assert "each block starts as the identity (gamma = 0)" in report
+    assert "baseline-seed0.keras (trained, loaded for every trial)" in report
+
+
 # Bad inputs: exit 2, a message, no traceback, and no trial started.
 
 
@@ -321,10 +369,24 @@ def test_an_output_folder_that_cannot_be_written_is_refused(tmp_path, capsys):
         ),
         (
             ["--model", "vgg"],
-            "--model vgg: unknown; use resnet, cnn, or module:function",
+            "--model vgg: unknown; use resnet, cnn, keras.applications.NAME",
         ),
         (["--model", "no_such_module:build"], "cannot import no_such_module"),
         (["--seeds", "0"], "--seeds 0: must be at least 1"),
+        (["--placement", "before:x"], "--placement before:x: use residual"),
+        (
+            ["--identity"],
+            "cbam: identity=True: CBAM has no gamma gate, so it cannot start as the "
+            "identity; add gamma: {mode: residual, init: 0}",
+        ),
+        (
+            ["--placement", "after:stage9_*"],
+            "cbam: at='after:stage9_*': matches no layer of functional",
+        ),
+        (
+            ["--model", "keras.applications.MobileNet2"],
+            "Keras has no such application (did you mean 'MobileNetV2'?)",
+        ),
     ],
 )
 def test_bad_options_are_refused(tmp_path, capsys, extra, message):

@@ -12,9 +12,9 @@ import pytest
 from cbamgen.catalogue import POOLS
 from cbamgen.render import render_source
 
-from .support import spec_from_yaml
+from .support import layer_files, spec_from_yaml
 
-GENERATED = sorted(Path("generated").glob("*.py"))
+GENERATED = layer_files(Path("generated"))
 VARIANTS = [
     "{type: stochastic, weights: softmax}",
     "{type: lp, normalize: sum}",

@@ -68,17 +68,21 @@ def test_installed_wheel_renders_from_any_directory(wheel, tmp_path):
     )
     # Only the installed copy is importable: the checkout is not on the path.
     env = {**os.environ, "PYTHONPATH": str(target)}
-    result = subprocess.run(
-        [sys.executable, "-m", "cbamgen", "render", "specs/cbam.yaml"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    assert (work / "generated" / "cbam.py").read_text() == (
-        ROOT / "generated" / "cbam.py"
-    ).read_text()
+    for command, written in (
+        (["render", "specs/cbam.yaml"], "cbam.py"),
+        (["insert-helper"], "insert_blocks.py"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "cbamgen", *command],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        assert (work / "generated" / written).read_text() == (
+            ROOT / "generated" / written
+        ).read_text()
     probe = subprocess.run(
         [sys.executable, "-c", "import cbamgen; print(cbamgen.__file__)"],
         cwd=work,

@@ -23,7 +23,7 @@ from cbamgen.loader import load_spec
 from cbamgen.render import render_source
 
 from .needs import TF25
-from .support import import_source, randomize_weights, spec_from_yaml
+from .support import import_source, layer_files, randomize_weights, spec_from_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "tf_keras_runner.py"
@@ -253,7 +253,7 @@ def test_hard_sigmoid_is_spelled_out_for_keras_2():
 
 
 def test_tf_keras_files_use_only_tensorflow_2_5_apis():
-    for path in sorted((ROOT / "generated" / "tf_keras").glob("*.py")):
+    for path in layer_files(ROOT / "generated" / "tf_keras"):
         code = path.read_text().split('"""', 2)[2]
         lines = code.splitlines()
         assert "import keras" not in lines and "from keras import ops" not in lines

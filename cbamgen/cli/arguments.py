@@ -23,6 +23,7 @@ def parser() -> argparse.ArgumentParser:
     for declare in (
         _render,
         _check,
+        _insert_helper,
         _validate,
         _verify,
         _new,
@@ -96,6 +97,36 @@ def _check(subparsers) -> None:
         "(default: every spec in the project's specs folder); never writes"
     )
     _output_options(_command(subparsers, "check", commands.check, summary, "*"))
+
+
+def _insert_helper(subparsers) -> None:
+    sub = _command(
+        subparsers,
+        "insert-helper",
+        commands.insert_helper,
+        "write DIR/insert_blocks.py: insert_blocks(model, block, at='residual', "
+        "identity=False) puts generated blocks into an existing Keras model, keeping "
+        "its weights (docs/insert.md)",
+        specs=None,
+    )
+    sub.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="where to write it (default: [tool.cbamgen] output in pyproject.toml, "
+        "else generated)",
+    )
+    sub.add_argument(
+        "--target",
+        choices=TARGETS,
+        help="keras3 (default) or tf_keras (Keras 2: TensorFlow 2.5 - 2.15, tf-keras)",
+    )
+    sub.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a file without our header or edited by hand",
+    )
 
 
 def _validate(subparsers) -> None:
@@ -213,15 +244,26 @@ def _compare(subparsers) -> None:
     sub.add_argument(
         "--model",
         default="resnet",
-        metavar="NAME|module:function",
-        help="resnet, cnn, or module:function(block, input_shape, classes) -> "
-        "keras.Model, block a layer factory or None (default: resnet)",
+        metavar="NAME|FILE.keras|module:function",
+        help="resnet, cnn, keras.applications.NAME (weights=None; input shape and "
+        "classes from the data), a saved FILE.keras (e.g. a network you trained), or "
+        "module:function(block, input_shape, classes) -> keras.Model, block a layer "
+        "factory or None (default: resnet)",
     )
     sub.add_argument(
         "--placement",
-        choices=("residual", "after_conv"),
-        help="built-in models: on each residual branch before the addition "
-        "(resnet's default) or after every conv stage (cnn's default)",
+        metavar="residual|after:PATTERN|after_conv",
+        help="where the blocks go: on each residual branch before the addition "
+        "(the default; the cnn's is after_conv), after every layer whose name "
+        "matches the glob PATTERN, or (built-in networks) after every conv stage; "
+        "all but the built-in placements go through insert_blocks",
+    )
+    sub.add_argument(
+        "--identity",
+        action="store_true",
+        help="start each block as the identity (its gamma gate at 0; the spec needs "
+        "gamma: {mode: residual}): with a trained FILE.keras, the fine-tuning "
+        "question: does adding the block help a network already trained?",
     )
     sub.add_argument(
         "--seeds", type=int, metavar="K", help="seeds 0 .. K-1 per variant (default: 3)"
@@ -241,6 +283,11 @@ def _compare(subparsers) -> None:
         "--quick",
         action="store_true",
         help="a smoke test: 1 seed, 1 epoch, a slice of the data (under a minute)",
+    )
+    sub.add_argument(
+        "--save-models",
+        action="store_true",
+        help="save each network this run trains to DIR/models/LABEL-seedN.keras",
     )
     sub.add_argument(
         "--quiet",

@@ -15,7 +15,14 @@ import sys
 from ..regenerate import display_path
 from ..writer import refusal, write_all
 from . import show
-from .inputs import all_specs, load_or_fail, needs_keras, render_all, settings
+from .inputs import (
+    all_specs,
+    helpers,
+    load_or_fail,
+    needs_keras,
+    render_all,
+    settings,
+)
 from .status import DIFFERENT, OK, Failure
 
 
@@ -26,6 +33,7 @@ def render(args: argparse.Namespace) -> int:
         return check(args)
     project = settings(args)
     items = render_all(all_specs(args.specs, project), project)
+    items += helpers(args.specs, project)
     changed = [item for item in items if current(item.output) != item.source]
     if args.diff:
         for item in changed:
@@ -44,9 +52,27 @@ def check(args: argparse.Namespace) -> int:
 
     project = settings(args)
     items = render_all(all_specs(args.specs, project), project)
+    items += helpers(args.specs, project)
     orphans_in = None if args.specs else project.output
     found = findings(items, orphans_in, project.root)
     return show.findings(found, len(items), show.repeated_options(args))
+
+
+def insert_helper(args: argparse.Namespace) -> int:
+    from ..insert_helper import rendered
+    from ..regenerate import current
+
+    project = settings(args)
+    item = rendered(project.output, project.target or "keras3")
+    if current(item.output) == item.source:
+        show.rendered([item], [])
+        return OK
+    problem = refusal(item.output, args.force)
+    if problem:
+        raise Failure([problem, "cbamgen: nothing was written"])
+    write_all([(item.output, item.source)])
+    show.rendered([item], [item])
+    return OK
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -196,6 +222,8 @@ def compare(args: argparse.Namespace) -> int:
         out=args.out,
         quick=args.quick,
         quiet=args.quiet,
+        identity=args.identity,
+        save_models=args.save_models,
     )
     try:
         return run(options)

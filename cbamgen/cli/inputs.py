@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..config import Config, ConfigError
@@ -21,11 +22,10 @@ def settings(args: argparse.Namespace) -> Config:
         found = config.find()
     except ConfigError as exc:
         raise Failure([f"cbamgen: {exc}"]) from None
-    return Config(
-        specs=found.specs,
+    return replace(
+        found,
         output=getattr(args, "output", None) or found.output,
         target=getattr(args, "target", None) or found.target,
-        origin=found.origin,
     )
 
 
@@ -37,6 +37,16 @@ def render_all(specs: Sequence[Path], settings: Config):
         return render(specs, settings.output, settings.target, settings.root)
     except BadSpecs as exc:
         raise Failure(exc.reports) from None
+
+
+def helpers(specs: Sequence[Path], settings: Config) -> list:
+    """The helper files a ``render`` or ``check`` of the whole project (no SPEC) covers:
+    ``insert_blocks.py`` when ``[tool.cbamgen] insert_helper`` keeps it, or when it is
+    in the output folder."""
+    from ..insert_helper import FILE_NAME, rendered
+
+    wanted = settings.insert_helper or (settings.output / FILE_NAME).exists()
+    return [rendered(settings.output, settings.target)] if wanted and not specs else []
 
 
 def all_specs(specs: Sequence[Path], settings: Config) -> list[Path]:

@@ -22,6 +22,7 @@ from .inputs import InputError
 DEFAULT_SEEDS = 3
 DEFAULT_EPOCHS = 12
 BATCH_SIZE = 64
+MODELS = "models"  # --save-models: OUT/models/LABEL-seedN.keras
 LEARNING_RATE = 1e-3
 #: --quick: one seed, one epoch, a slice of the data (a smoke test in well under a
 #: minute on two CPU cores).
@@ -46,6 +47,10 @@ class Options:
     out: Path = Path("compare")
     quick: bool = False
     quiet: bool = False
+    #: Start every block as the identity (insert_blocks(..., identity=True)).
+    identity: bool = False
+    #: Save each trained network to OUT/models/LABEL-seedN.keras.
+    save_models: bool = False
     limits: dict = field(default_factory=dict)
 
     def resolved(self) -> Options:
@@ -66,9 +71,17 @@ class Options:
         parts += ["--data", self.data, "--model", self.model]
         if self.placement:
             parts += ["--placement", self.placement]
+        parts += ["--identity"] if self.identity else []
         parts += ["--seeds", str(self.seeds), "--epochs", str(self.epochs)]
         parts += ["--out", self.out.as_posix()] + (["--quick"] if self.quick else [])
+        parts += ["--save-models"] if self.save_models else []
         return " ".join(parts)
+
+    @property
+    def fine_tuning(self) -> bool:
+        """Whether the networks start trained (a saved model) or the blocks start as
+        the identity: then the accuracy before training is worth reporting."""
+        return self.identity or self.model.endswith(".keras")
 
 
 def run(options: Options) -> int:
@@ -82,7 +95,7 @@ def run(options: Options) -> int:
     from .data import load_data
     from .models import get_builder
 
-    builder = get_builder(options.model, options.placement)
+    builder = get_builder(options.model, options.placement, options.identity)
     data = load_data(options.data).limited(
         options.limits.get("train"), options.limits.get("val")
     )
@@ -102,7 +115,10 @@ def run(options: Options) -> int:
     oracle = PairOracle(pairs)
     oracle.verbose = 0
     project = fingerprint(options, data, builder, recipe)
-    context = Context({v.label: v for v in variants}, builder, data, recipe, None)
+    models = out / MODELS if options.save_models else None
+    context = Context(
+        {v.label: v for v in variants}, builder, data, recipe, None, models
+    )
     tuner = CompareTuner(oracle, out / "trials", project, context)
     done_before = _completed(tuner.oracle, pairs) if role != "worker" else 0
     remaining = None if role == "worker" else len(pairs) - done_before
@@ -139,6 +155,7 @@ def _report(
         list(range(options.seeds)),
         options.quick,
         warnings,
+        options.fine_tuning,
     )
     report.write(results, setup, out)
     if role == "chief":
@@ -257,6 +274,7 @@ def distributed_role() -> str:
 def check_networks(variants, builder, data) -> None:
     """Build each variant's network and run it on two training images: a network that
     cannot take the images fails here, before any training."""
+    from ..insert import InsertError
     from .train import build
 
     problems = []
@@ -265,6 +283,9 @@ def check_networks(variants, builder, data) -> None:
         try:
             model, _ = build(variant, 0, builder, data)
             shape = tuple(model(sample, training=False).shape)
+        except InsertError as exc:  # the blocks cannot go where --placement says
+            problems.append(f"{variant.label}: {exc}")
+            continue
         except Exception as exc:  # whatever Keras raises: the network cannot be built
             reason = " ".join(str(exc).strip().splitlines()[:3])
             problems.append(
@@ -288,24 +309,46 @@ def fingerprint(options: Options, data, builder, recipe) -> str:
     own)."""
     from . import data as data_module
     from . import train as train_module
-    from .models import BUILT_IN, default_placement
+    from .models import BUILT_IN, default_placement, inserts
 
     placement = options.placement
     if options.model in BUILT_IN:
         placement = placement or default_placement(options.model)
     function = getattr(builder, "func", builder)
     code = [data_module, train_module, inspect.getmodule(function)]
+    if inserts(builder):
+        code.append(_helper_source())
     key = {
         "data": data.fingerprint,
-        "model": options.model,
+        "model": _model_key(options.model),
         "placement": placement,
+        "identity": options.identity,
         "code": [_source_digest(module) for module in code],
         "recipe": asdict(recipe),
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def _model_key(model: str) -> str:
+    """``--model`` as trials are keyed: a saved file by its content too."""
+    if model.endswith(".keras") and Path(model).is_file():
+        digest = hashlib.sha256(Path(model).read_bytes()).hexdigest()[:16]
+        return f"{model}:{digest}"
+    return model
+
+
+def _helper_source():
+    """insert_blocks' source, for the networks it fills (its own module is made at
+    run time)."""
+    from ..insert_helper import render_insert_helper
+
+    return render_insert_helper("keras3")
+
+
 def _source_digest(module) -> str:
+    """The digest of a module's source, or of source text given as it is."""
+    if isinstance(module, str):
+        return hashlib.sha256(module.encode()).hexdigest()
     try:
         source = inspect.getsource(module)
     except (OSError, TypeError):  # e.g. a module made at run time
@@ -322,13 +365,24 @@ def _describe_data(options: Options, data) -> str:
 
 
 def _describe_model(options: Options) -> str:
-    from .models import BUILT_IN, default_placement
+    from .models import APPLICATIONS, BUILT_IN, default_placement
 
-    if options.model not in BUILT_IN:
+    if options.model not in BUILT_IN and not (
+        options.model.startswith(APPLICATIONS) or options.model.endswith(".keras")
+    ):
         return f"{options.model} (the user's builder places the blocks)"
-    placement = options.placement or default_placement(options.model)
+    placement = options.placement or default_placement(options.model) or "residual"
     where = {
         "residual": "a block on each residual branch, before the addition (as in CBAM)",
         "after_conv": "a block after every conv stage",
-    }[placement]
-    return f"{options.model}, {where}"
+    }.get(placement, f"a block after every layer matching {placement[6:]}")
+    if options.model.startswith(APPLICATIONS):
+        network = f"{options.model} (weights=None: untrained; input and classes from the data)"
+    elif options.model.endswith(".keras"):
+        network = f"{options.model} (trained, loaded for every trial)"
+    else:
+        network = options.model
+    start = (
+        "; each block starts as the identity (gamma = 0)" if options.identity else ""
+    )
+    return f"{network}, {where}{start}"

@@ -4,7 +4,10 @@ A builder is ``builder(block, input_shape, classes) -> keras.Model``. ``block`` 
 zero-argument factory that returns a new attention layer each time it is called, or
 ``None`` for the baseline: the same network without attention layers. The built-in
 builders are :func:`resnet` (the default) and :func:`cnn`; a user's builder is named
-``module:function`` on the command line.
+``module:function`` on the command line. A user's existing network —
+``keras.applications.NAME`` or a saved ``.keras`` file — gets its blocks from
+``insert_blocks`` (:mod:`cbamgen.insert`), at ``residual`` or ``after:PATTERN``, as
+can the built-in networks.
 
 Layers that are not attention blocks get explicit names, so that every variant's
 backbone can start from the baseline's initial weights (see ``train.py``).
@@ -19,12 +22,20 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import did_you_mean
 from .inputs import InputError
 
 BlockFactory = Callable[[], object] | None
 Builder = Callable[[BlockFactory, tuple, int], object]
 
 PLACEMENTS = ("residual", "after_conv")
+APPLICATIONS = "keras.applications."
+#: The built-in networks' own placements, as insert_blocks says them.
+AS_INSERTED = {
+    ("resnet", "residual"): "residual",
+    ("resnet", "after_conv"): "after:stage*_out",
+    ("cnn", "after_conv"): "after:stage*_relu",
+}
 #: Filters per stage; each stage after the first halves height and width.
 STAGES = (16, 32, 64)
 #: Keras's default 0.99 leaves the inference statistics far from the data after the
@@ -108,34 +119,132 @@ def default_placement(model: str) -> str | None:
     return {"resnet": "residual", "cnn": "after_conv"}.get(model)
 
 
-def get_builder(model: str, placement: str | None) -> Builder:
-    """The builder for ``--model`` / ``--placement``; an :class:`InputError` names what
-    is wrong. ``placement`` None means the model's default."""
-    if model in BUILT_IN:
-        placement = placement or default_placement(model)
-        if model == "cnn" and placement != "after_conv":
+def get_builder(model: str, placement: str | None, identity: bool = False) -> Builder:
+    """The builder for ``--model`` / ``--placement`` / ``--identity``; an
+    :class:`InputError` names what is wrong. ``placement`` None means the model's
+    default."""
+    if placement is not None and placement not in PLACEMENTS:
+        if not placement.startswith("after:") or placement == "after:":
             raise InputError(
                 [
-                    "--placement residual: the cnn has no residual branches; use "
-                    "--model resnet, or --placement after_conv"
+                    f"--placement {placement}: use residual, after:PATTERN (a glob over "
+                    "layer names, e.g. after:conv*_out), or for the built-in networks "
+                    "after_conv"
                 ]
             )
-        return functools.partial(BUILT_IN[model], placement=placement)
+    if model in BUILT_IN:
+        return _built_in(model, placement or default_placement(model), identity)
+    if model.startswith(APPLICATIONS) or model.endswith(".keras"):
+        if placement == "after_conv":
+            raise InputError(
+                [
+                    f"--placement after_conv is the built-in networks'; for {model} "
+                    "use residual or after:PATTERN"
+                ]
+            )
+        make = (
+            _application(model[len(APPLICATIONS) :])
+            if model.startswith(APPLICATIONS)
+            else _saved(Path(model))
+        )
+        return functools.partial(_inserted, make, placement or "residual", identity)
     if ":" not in model:
         raise InputError(
             [
-                f"--model {model}: unknown; use resnet, cnn, or module:function "
-                "(a function(block, input_shape, classes) -> keras.Model)"
+                f"--model {model}: unknown; use resnet, cnn, keras.applications.NAME, "
+                "a saved model FILE.keras, or module:function (a function(block, "
+                "input_shape, classes) -> keras.Model)"
             ]
         )
-    if placement is not None:
+    if placement is not None or identity:
+        option = "--placement" if placement is not None else "--identity"
         raise InputError(
             [
-                f"--placement applies to the built-in models only; {model} decides "
-                "where its blocks go"
+                f"{option} applies to networks cbamgen puts the blocks in; {model} "
+                "decides where its blocks go and how they start"
             ]
         )
     return load_user_builder(model)
+
+
+def _built_in(model: str, placement: str, identity: bool) -> Builder:
+    if model == "cnn" and placement == "residual":
+        raise InputError(
+            [
+                "--placement residual: the cnn has no residual branches; use "
+                "--model resnet, or --placement after_conv"
+            ]
+        )
+    if placement in PLACEMENTS and not identity:
+        return functools.partial(BUILT_IN[model], placement=placement)
+    at = AS_INSERTED.get((model, placement), placement)
+
+    def make(input_shape: tuple, classes: int):
+        return BUILT_IN[model](None, input_shape, classes)
+
+    return functools.partial(_inserted, make, at, identity)
+
+
+def _inserted(make, at: str, identity: bool, block, input_shape: tuple, classes: int):
+    """``make(input_shape, classes)``'s network, with ``block`` inserted at ``at``."""
+    network = make(input_shape, classes)
+    if block is None:
+        return network
+    from ..insert import insert_blocks
+
+    return insert_blocks(network, block, at=at, identity=identity)
+
+
+def inserts(builder: Builder) -> bool:
+    """Whether ``builder``'s blocks are put in by ``insert_blocks``."""
+    return getattr(builder, "func", None) is _inserted
+
+
+def _application(name: str):
+    """``keras.applications.NAME``, untrained (``weights=None``: nothing is
+    downloaded), for the data's input shape and classes."""
+    import keras
+
+    available = sorted(  # the constructors, not the modules (resnet50, ...)
+        n for n in dir(keras.applications) if callable(getattr(keras.applications, n))
+    )
+    if name not in available:
+        raise InputError(
+            [
+                f"--model {APPLICATIONS}{name}: Keras has no such application"
+                f"{did_you_mean(name, available)}; e.g. ResNet50, MobileNetV2, "
+                "EfficientNetB0"
+            ]
+        )
+    constructor = getattr(keras.applications, name)
+
+    def make(input_shape: tuple, classes: int):
+        return constructor(weights=None, input_shape=input_shape, classes=classes)
+
+    return make
+
+
+def _saved(path: Path):
+    """A saved ``.keras`` network, loaded again for each trial (so every trial starts
+    from the saved weights); it must load without cbamgen's help."""
+    if not path.is_file():
+        raise InputError([f"--model {path}: no such file"])
+    import keras
+
+    def make(input_shape: tuple, classes: int):
+        return keras.saving.load_model(path, compile=False)
+
+    try:
+        make(None, None)
+    except Exception as exc:  # whatever Keras raises: the file cannot be used
+        reason = " ".join(str(exc).strip().splitlines()[:3])
+        raise InputError(
+            [
+                f"--model {path}: cannot load it: {type(exc).__name__}: {reason} (a "
+                "model with custom layers loads only where they are registered)"
+            ]
+        ) from None
+    return make
 
 
 def load_user_builder(name: str) -> Builder:

@@ -29,6 +29,10 @@ from .stats import (
 )
 
 BASELINE = "baseline"
+START_NOTE = [
+    '"At start" is the validation accuracy before the first training step: with',
+    "blocks that start as the identity in a trained network, the trained network's.",
+]
 FAILURES_LOG = "failures.log"
 QUICK_BANNER = (
     "> **A smoke test, not evidence** (`--quick`: one seed, one epoch, a slice of the "
@@ -49,6 +53,9 @@ class Setup:
     quick: bool = False
     #: Said at the top of the report (e.g. a validation split too small to tell).
     warnings: list[str] = field(default_factory=list)
+    #: The networks start trained, or their blocks as the identity: the report shows
+    #: the accuracy before training.
+    fine_tuning: bool = False
 
 
 def write(results: Results, setup: Setup, out: Path) -> list[Path]:
@@ -135,8 +142,9 @@ def markdown(
         "train accuracy is measured in inference mode after training, so the gap is",
         "the overfitting. Parameters and step time are also relative to the baseline",
         "(the same network without attention blocks).",
+        *(START_NOTE if setup.fine_tuning else []),
         "",
-        *_table(results),
+        *_table(results, setup.fine_tuning),
         "",
         "## Is a difference more than seed noise?",
         "",
@@ -210,11 +218,13 @@ def _relative(value: float, base: float | None) -> str:
     return f" ({value / base:.2f}×)"
 
 
-def _table(results: Results) -> list[str]:
+def _table(results: Results, start: bool = False) -> list[str]:
+    """The results table; with ``start``, the accuracy before training first."""
+    first = "| at start " if start else ""
     lines = [
-        "| spec | val accuracy | best val accuracy | train accuracy | train − val "
-        "| params | step ms | seeds |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| spec {first}| val accuracy | best val accuracy | train accuracy "
+        "| train − val | params | step ms | seeds |",
+        "|---|---|---|---|---|---|---|---|" + ("---|" if start else ""),
     ]
     base = results.rows_of(BASELINE)
     base_params = base[0].params if base else None
@@ -222,15 +232,19 @@ def _table(results: Results) -> list[str]:
     for label in results.labels:
         rows = results.rows_of(label)
         if not rows:
-            lines.append(f"| {label} | no completed trial | | | | | | 0 |")
+            empty = "| " * (6 if start else 5)
+            lines.append(f"| {label} | no completed trial {empty}| 0 |")
             continue
         params = rows[0].params
         ms = [r.step_ms for r in rows]
         gap = [r.train_accuracy - r.val_accuracy for r in rows]
         relative_params = f" ({params / base_params:.2f}×)" if base_params else ""
         relative_ms = _relative(_finite_mean(ms), base_ms)
+        before = (
+            f"| {_mean_std([r.start_val_accuracy for r in rows])} " if start else ""
+        )
         lines.append(
-            f"| {label} | {_mean_std([r.val_accuracy for r in rows])} "
+            f"| {label} {before}| {_mean_std([r.val_accuracy for r in rows])} "
             f"| {_mean_std([r.best_val_accuracy for r in rows])} "
             f"| {_mean_std([r.train_accuracy for r in rows])} "
             f"| {_mean_std(gap)} | {params:,}{relative_params} "

@@ -23,6 +23,7 @@ COLUMNS = (
     "train_accuracy",
     "val_accuracy",
     "best_val_accuracy",
+    "start_val_accuracy",
     "trial",
 )
 CURVE_COLUMNS = (
@@ -35,6 +36,7 @@ CURVE_COLUMNS = (
     "val_accuracy",
 )
 COMPLETED, FAILED = "COMPLETED", "FAILED"
+START = "start_val_accuracy"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Row:
     best_val_accuracy: float
     trial: str
     curves: dict[str, dict[int, float]]
+    #: Validation accuracy before training (nan in records older than the metric).
+    start_val_accuracy: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ def _row(pair: Pair, trial) -> Row:
         metric("best_val_accuracy"),
         trial.trial_id,
         curves_of(trial),
+        metric(START) if trial.metrics.exists(START) else math.nan,
     )
 
 
@@ -173,10 +178,15 @@ def results_csv(results: Results) -> str:
                 f"{row.train_accuracy:.6f}",
                 f"{row.val_accuracy:.6f}",
                 f"{row.best_val_accuracy:.6f}",
+                _number(row.start_val_accuracy),
                 row.trial,
             ]
         )
     return out.getvalue()
+
+
+def _number(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.6f}"
 
 
 def curves_csv(results: Results) -> str:

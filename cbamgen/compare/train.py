@@ -15,8 +15,10 @@ Imports Keras: only trial-running processes load this module.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -138,8 +140,15 @@ def build(variant, seed: int, builder, data: Dataset):
 
 
 def train(
-    variant, seed: int, builder, data: Dataset, recipe: Recipe, progress
+    variant,
+    seed: int,
+    builder,
+    data: Dataset,
+    recipe: Recipe,
+    progress,
+    save_to: Path | None = None,
 ) -> Outcome:
+    """Train one (variant, seed); with ``save_to``, save the trained network there."""
     model, factory = build(variant, seed, builder, data)
     order = EpochOrder(data.x_train, data.y_train, recipe.batch_size, seed)
     # Decaying to zero settles the weights, so the final accuracy is not one sample
@@ -151,6 +160,11 @@ def train(
         optimizer=keras.optimizers.Adam(schedule),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+    )
+    # Before any step: a trained network's accuracy, kept by blocks that start as
+    # the identity (chance for a network trained from scratch).
+    _, start_accuracy = model.evaluate(
+        data.x_val, data.y_val, batch_size=recipe.batch_size, verbose=0
     )
     timer = StepTimer()
     history = model.fit(
@@ -172,12 +186,26 @@ def train(
         "best_val_accuracy": max(curves["val_accuracy"]),
         "train_accuracy": float(train_accuracy),
         "params": float(model.count_params()),
+        "start_val_accuracy": float(start_accuracy),
     }
     if timer.times:  # a run of one step has none (the first, tracing, is not timed)
         metrics["step_ms"] = timer.median_ms
+    if save_to is not None:
+        save(model, save_to)
     outcome = Outcome(metrics, curves)
     if factory is not None:
         outcome.gates, outcome.gates_note = collect_gates(
             model, factory.layer_class, data.x_val[:MAP_IMAGES]
         )
     return outcome
+
+
+def save(model, path: Path) -> None:
+    """``model.save(path)`` through a temporary file: never half a file at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.stem}.tmp.keras")
+    try:
+        model.save(temp)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)

@@ -127,6 +127,8 @@ class Context:
     data: object
     recipe: Recipe
     progress: object
+    #: Where trained networks are saved (--save-models), or None.
+    models: Path | None = None
 
 
 class CompareTuner(kt.Tuner):
@@ -171,6 +173,7 @@ class CompareTuner(kt.Tuner):
             self.context.data,
             self.context.recipe,
             self.context.progress,
+            self._model_path(pair),
         )
         self._save_gates(trial.trial_id, outcome)
         self.trained += 1
@@ -180,6 +183,11 @@ class CompareTuner(kt.Tuner):
             for epoch, value in enumerate(values)
         }
         return {**outcome.metrics, **curves}
+
+    def _model_path(self, pair: Pair) -> Path | None:
+        if self.context.models is None:
+            return None
+        return self.context.models / f"{pair.label}-seed{pair.seed}.keras"
 
     def _save_gates(self, trial_id: str, outcome) -> None:
         folder = Path(self.get_trial_dir(trial_id))
