@@ -32,20 +32,52 @@ STACKS = (
 )
 
 
-def _subprocess(python: str, folder: Path, env: dict) -> list[dict]:
-    result = subprocess.run(
-        [python, str(RUNNER), "tf_keras", str(folder)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env},
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return [json.loads(line) for line in result.stdout.splitlines() if line[:1] == "{"]
+class Background:
+    """The runner started under another Python, in the background, so that the Keras 2
+    stacks run beside this process's Keras 3 run on the two cores."""
+
+    def __init__(self, python: str, folder: Path, env: dict):
+        self.folder = folder
+        self.process = subprocess.Popen(
+            [python, str(RUNNER), "tf_keras", str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env},
+        )
+
+    def results(self) -> list[dict]:
+        stdout, stderr = self.process.communicate(timeout=900)
+        assert self.process.returncode == 0, stderr[-3000:]
+        return [json.loads(line) for line in stdout.splitlines() if line[:1] == "{"]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+
+@pytest.fixture(scope="module")
+def background(tmp_path_factory):
+    """The Keras 2 stacks this machine has, started at once."""
+    runs = {}
+    if TF25.exists():
+        runs["tensorflow_2_5"] = Background(
+            str(TF25), tmp_path_factory.mktemp("tensorflow_2_5"), {}
+        )
+    if importlib.util.find_spec("tf_keras") is not None:
+        runs["tf_keras_2_21"] = Background(
+            sys.executable,
+            tmp_path_factory.mktemp("tf_keras_2_21"),
+            {"TF_USE_LEGACY_KERAS": "1"},
+        )
+    yield runs
+    for run in runs.values():
+        run.stop()
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def stack(request, tmp_path_factory):
+def stack(request, tmp_path_factory, background):
     """(stack name, {case: its report}, the folder with the trained model). The
     marks skip a stack that is not installed (tests/conftest.py); tf-keras is checked
     here."""
@@ -54,16 +86,15 @@ def stack(request, tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail("tf-keras is not installed: .ci/setup installs it")
         pytest.skip("tf-keras is not installed (bash .ci/setup)")
-    folder = tmp_path_factory.mktemp(name)
     if name == "keras3":
         from . import insert_runner
 
+        folder = tmp_path_factory.mktemp(name)
         # As the other stacks report them: through JSON.
         results = json.loads(json.dumps(list(insert_runner.run(str(folder)))))
-    elif name == "tensorflow_2_5":
-        results = _subprocess(str(TF25), folder, {})
     else:
-        results = _subprocess(sys.executable, folder, {"TF_USE_LEGACY_KERAS": "1"})
+        folder = background[name].folder
+        results = background[name].results()
     print({r["case"]: r["seconds"] for r in results})
     crashed = [r for r in results if "crash" in r]
     assert not crashed, "\n".join(r["case"] + ":\n" + r["crash"] for r in crashed)

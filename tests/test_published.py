@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,6 @@ import yaml
 from cbamgen import reference
 from cbamgen.render import render_source
 
-from .needs import TF25
 from .support import import_source, named_weights, spec_from_yaml
 
 pytestmark = [pytest.mark.keras, pytest.mark.published]
@@ -157,10 +155,16 @@ def tf_keras_cases(tmp_path_factory):
     return folder, written
 
 
-def run_runner(python: str, folder: Path, env: dict) -> list[dict]:
-    from .test_tf_keras import run
+@pytest.fixture(scope="module")
+def runs(tf_keras_cases):
+    """Both Keras 2 stacks at once, on the two cores (tests/test_tf_keras.py)."""
+    from .test_tf_keras import started
 
-    return run(python, folder, env)
+    folder, _ = tf_keras_cases
+    runs = started(folder, tflite=False)
+    yield runs
+    for run in runs.values():
+        run.stop()
 
 
 def check(results: list[dict], expected: list[dict], version: str) -> None:
@@ -174,19 +178,19 @@ def check(results: list[dict], expected: list[dict], version: str) -> None:
 
 
 @pytest.mark.tf25
-def test_tf_keras_layers_equal_the_published_modules_on_tensorflow_2_5(tf_keras_cases):
-    folder, expected = tf_keras_cases
-    check(run_runner(str(TF25), folder, {}), expected, "2.5.3")
+def test_tf_keras_layers_equal_the_published_modules_on_tensorflow_2_5(
+    tf_keras_cases, runs
+):
+    _, expected = tf_keras_cases
+    check(runs["2.5.3"].results(), expected, "2.5.3")
 
 
-def test_tf_keras_layers_equal_the_published_modules_on_tf_keras_2_21(tf_keras_cases):
+def test_tf_keras_layers_equal_the_published_modules_on_tf_keras_2_21(
+    tf_keras_cases, runs
+):
     pytest.importorskip("tf_keras")
-    folder, expected = tf_keras_cases
-    check(
-        run_runner(sys.executable, folder, {"TF_USE_LEGACY_KERAS": "1"}),
-        expected,
-        "2.21.0",
-    )
+    _, expected = tf_keras_cases
+    check(runs["2.21.0"].results(), expected, "2.21.0")
 
 
 # ----------------------------------------------------------------- the docs table

@@ -9,6 +9,7 @@ sets the weights by name and reports its error, an .h5 round trip and a fit step
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -190,19 +191,53 @@ def prepared(tmp_path_factory):
     return folder, cases(folder)
 
 
-def run(python: str, folder: Path, extra_env: dict) -> list[dict]:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **extra_env}
-    result = subprocess.run(
-        [python, str(RUNNER), str(folder)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return [
-        json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")
-    ]
+class Run:
+    """The runner started under another interpreter, in the background (the two Keras 2
+    stacks run side by side on the two cores); ``results()`` waits for it."""
+
+    def __init__(self, python: str, folder: Path, extra_env: dict):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **extra_env}
+        self.process = subprocess.Popen(
+            [python, str(RUNNER), str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+
+    def results(self) -> list[dict]:
+        stdout, stderr = self.process.communicate(timeout=900)
+        assert self.process.returncode == 0, stderr[-3000:]
+        return [
+            json.loads(line) for line in stdout.splitlines() if line.startswith("{")
+        ]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+
+def started(folder: Path, tflite: bool) -> dict[str, Run]:
+    """The runners this machine can start: TensorFlow 2.5.3 (``tflite``: converting
+    each model to TensorFlow Lite there) and tf-keras 2.21."""
+    runs = {}
+    if TF25.exists():
+        runs["2.5.3"] = Run(
+            str(TF25), folder, {"CBAMGEN_TFLITE": "1"} if tflite else {}
+        )
+    if importlib.util.find_spec("tf_keras") is not None:
+        runs["2.21.0"] = Run(sys.executable, folder, {"TF_USE_LEGACY_KERAS": "1"})
+    return runs
+
+
+@pytest.fixture(scope="module")
+def runs(prepared):
+    folder, _ = prepared
+    runs = started(folder, tflite=True)
+    yield runs
+    for run in runs.values():
+        run.stop()
 
 
 def check(results: list[dict], expected: list[dict], version: str):
@@ -214,10 +249,10 @@ def check(results: list[dict], expected: list[dict], version: str):
 
 @pytest.mark.keras
 @pytest.mark.tf25
-def test_tensorflow_2_5(prepared):
+def test_tensorflow_2_5(prepared, runs):
     """The files run on TensorFlow 2.5.3, and convert to TensorFlow Lite there."""
     folder, expected = prepared
-    results = run(str(TF25), folder, {"CBAMGEN_TFLITE": "1"})
+    results = runs["2.5.3"].results()
     check(results, expected, "2.5.3")
     lite = {r["stem"]: (r["tflite_error"], r["tflite_needs_flex"]) for r in results}
     assert all(error <= 1e-5 for error, _ in lite.values())
@@ -235,7 +270,7 @@ def test_tensorflow_2_5(prepared):
 
 
 @pytest.mark.keras
-def test_tf_keras_2_21_legacy(prepared):
+def test_tf_keras_2_21_legacy(prepared, runs):
     try:
         import tf_keras  # noqa: F401
     except ImportError:
@@ -243,7 +278,7 @@ def test_tf_keras_2_21_legacy(prepared):
             pytest.fail("tf-keras is not installed: .ci/setup installs it")
         pytest.skip("tf-keras is not installed (bash .ci/setup)")
     folder, expected = prepared
-    check(run(sys.executable, folder, {"TF_USE_LEGACY_KERAS": "1"}), expected, "2.21.0")
+    check(runs["2.21.0"].results(), expected, "2.21.0")
 
 
 def test_hard_sigmoid_is_spelled_out_for_keras_2():
