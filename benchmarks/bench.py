@@ -239,7 +239,7 @@ def family_vs_cbam(shape, repeats, number, smoke):
 def family_table(family, shape) -> list[str]:
     out = [
         "",
-        f"#### The attention family against CBAM, {shape}",
+        f"### The attention family against CBAM, {shape}",
         "",
         "Each bundled block of the family (docs/family.md) and the bundled CBAM, timed "
         "side by side (`cbamgen bench`'s rounds: medians, ratios the medians of each "
