@@ -146,7 +146,12 @@ def module_docstring(plan: Plan) -> str:
         ((kind, branch),) = spec.branches().items()
         output = BRANCHES[kind].alone(branch)
     else:
-        output = FUSIONS[plan.fusion].formula
+        channel = BRANCHES["channel"]
+        output = FUSIONS[plan.fusion].describe(
+            channel.applied(spec.channel, "x"),
+            channel.applied(spec.channel, "x * s"),
+            {"add": "t", "multiply_add": "a and t"}.get(spec.channel.apply, "a"),
+        )
     if plan.gamma.learnable:
         formulas += [("block", output), ("output", plan.gamma.formula)]
     else:

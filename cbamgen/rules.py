@@ -85,9 +85,12 @@ def _fusion_rules(spec: Spec) -> Iterator[Problem]:
     if FUSIONS[spec.fusion].on_logits and spec.channel.apply != "multiply":
         yield Problem(
             ("channel", "apply"),
-            f"fusion: {spec.fusion} adds the branches' logits; apply: "
-            f"{spec.channel.apply} has none to add: remove 'apply' or choose another "
-            "fusion",
+            f"fusion: {spec.fusion} joins the branches' logits into one gate, so the "
+            "channel branch has no term of its own to add to the input as apply: "
+            f"{spec.channel.apply} asks: remove 'apply', or choose a fusion that joins "
+            "gates ("
+            + ", ".join(name for name, f in FUSIONS.items() if not f.on_logits)
+            + ")",
             True,
             reads=(("fusion",),),
         )

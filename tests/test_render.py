@@ -209,3 +209,47 @@ def test_docstring_embeds_the_spec_it_was_generated_from(path):
     assert " ".join(opening.split()[1:]).endswith(" ".join(spec.description.split()))
     assert embedded == spec.model_copy(update={"description": None})
     assert embedded.model_fields_set == spec.model_fields_set - {"description"}
+
+
+@pytest.mark.parametrize(
+    "fusion", ["sequential", "spatial_first", "add", "multiply", "mean", "max"]
+)
+@pytest.mark.parametrize("apply", ["multiply", "add", "multiply_add"])
+def test_the_docstring_formula_shows_what_the_channel_branch_adds(fusion, apply):
+    """With apply: add or multiply_add the channel branch adds a term t to its input;
+    the docstring's block formula must show it, or the file misstates its math."""
+    spec = spec_from_yaml(
+        f"cbamgen: 1\nname: Block\nchannel: {{pools: [avg], apply: {apply}}}\n"
+        f"spatial: {{pools: [avg]}}\nfusion: {fusion}\n"
+    )
+    docstring = ast.get_docstring(ast.parse(render_source(spec, "b.yaml")))
+    formulas = docstring.split("For x of shape", 1)[1].split("\n\n", 1)[0]
+    flat = " ".join(formulas.split())
+    formula = flat[flat.index("y = ") :]  # the branches' lines define a, t and s
+    expected = {
+        ("sequential", "multiply"): "y = x * a * s, s computed from x * a",
+        ("sequential", "add"): "y = (x + t) * s, s computed from x + t",
+        (
+            "sequential",
+            "multiply_add",
+        ): "y = (x * a + t) * s, s computed from x * a + t",
+        ("spatial_first", "multiply"): "y = x * s * a, a computed from x * s",
+        ("spatial_first", "add"): "y = x * s + t, t computed from x * s",
+        (
+            "spatial_first",
+            "multiply_add",
+        ): "y = x * s * a + t, a and t computed from x * s",
+        ("add", "multiply"): "y = x * a + x * s",
+        ("add", "add"): "y = x + t + x * s",
+        ("add", "multiply_add"): "y = x * a + t + x * s",
+        ("multiply", "multiply"): "y = (x * a) * (x * s)",
+        ("multiply", "add"): "y = (x + t) * (x * s)",
+        ("multiply", "multiply_add"): "y = (x * a + t) * (x * s)",
+        ("mean", "multiply"): "y = (x * a + x * s) / 2",
+        ("mean", "add"): "y = (x + t + x * s) / 2",
+        ("mean", "multiply_add"): "y = (x * a + t + x * s) / 2",
+        ("max", "multiply"): "y = max(x * a, x * s)",
+        ("max", "add"): "y = max(x + t, x * s)",
+        ("max", "multiply_add"): "y = max(x * a + t, x * s)",
+    }[fusion, apply]
+    assert formula.startswith(expected), formula

@@ -523,7 +523,10 @@ class Channel(Branch):
         elif branch.apply == "add":
             first = f"t = {logits}"
         elif branch.apply == "multiply_add":
-            first = f"a = {branch.gate}({logits}), t = the same with E' for E"
+            first = (
+                f"a = {branch.gate}({logits}), t = the same logits from a second"
+                " excitation with its own weights, its last layer zero at the start"
+            )
         else:
             first = f"a = {branch.gate}({logits})"
         return [("channel", f"{first}, {where}")] + [("", line) for line in lines]
@@ -542,10 +545,14 @@ class Channel(Branch):
         return FULL if branch.extent != "global" else self.score
 
     def alone(self, branch):
+        return f"y = {self.applied(branch, 'x')}"
+
+    def applied(self, branch, x):
+        """What the branch makes of its input ``x``, for the fusions' formulas."""
         return {
-            "add": "y = x + t",
-            "multiply_add": "y = x * a + t",
-        }.get(branch.apply, "y = x * a")
+            "add": f"{x} + t",
+            "multiply_add": f"{x} * a + t",
+        }.get(branch.apply, f"{x} * a")
 
     def weights(self, branch, ctx):
         inputs = len(branch.pools) if branch.combine == "concat" else 1

@@ -25,46 +25,64 @@ class Fusion(Part):
     on_logits: ClassVar[bool] = False
     #: Whether both branches see x and their outputs are combined (side by side).
     parallel: ClassVar[bool] = False
+    #: ``formula`` with what the channel branch makes of x in place of ``x * a``:
+    #: {c} (in parentheses as {cp} when it is a sum), {cs} of x * s, {what} it computes.
+    pattern: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.pattern:
+            cls.formula = cls.pattern.format(
+                c="x * a", cp="x * a", cs="x * s * a", what="a"
+            )
+
+    def describe(self, channel: str, channel_of_xs: str, what: str) -> str:
+        """The formula for a channel branch that makes ``channel`` of x and
+        ``channel_of_xs`` of x * s, computing ``what`` (a, t, or both)."""
+        if not self.pattern:
+            return self.formula
+        compound = f"({channel})" if "+" in channel else channel
+        return self.pattern.format(c=channel, cp=compound, cs=channel_of_xs, what=what)
 
 
 class Sequential(Fusion):
     name = "sequential"
     summary = "S(C(x)), as CBAM"
-    formula = "y = x * a * s, s computed from x * a (sequential)"
+    pattern = "y = {cp} * s, s computed from {c} (sequential)"
 
 
 class SpatialFirst(Fusion):
     name = "spatial_first"
     summary = "C(S(x))"
-    formula = "y = x * s * a, a computed from x * s (spatial first)"
+    pattern = "y = {cs}, {what} computed from x * s (spatial first)"
 
 
 class Add(Fusion):
     name = "add"
     summary = "C(x) + S(x)"
     parallel = True
-    formula = "y = x * a + x * s"
+    pattern = "y = {c} + x * s"
 
 
 class Multiply(Fusion):
     name = "multiply"
     summary = "C(x) * S(x), their product"
     parallel = True
-    formula = "y = (x * a) * (x * s)"
+    pattern = "y = ({c}) * (x * s)"
 
 
 class Mean(Fusion):
     name = "mean"
     summary = "(C(x) + S(x)) / 2, their average"
     parallel = True
-    formula = "y = (x * a + x * s) / 2"
+    pattern = "y = ({c} + x * s) / 2"
 
 
 class Max(Fusion):
     name = "max"
     summary = "max(C(x), S(x)), their element-wise maximum"
     parallel = True
-    formula = "y = max(x * a, x * s)"
+    pattern = "y = max({c}, x * s)"
     citation = "Roy et al. 2018, scSE, arXiv:1803.02579"
     references = (citation,)
 
