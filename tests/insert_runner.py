@@ -291,8 +291,14 @@ class Shrink(keras.layers.Layer):
         return x[:, ::2, ::2, :]
 
 
-def errors():
+def errors(folder):
     model = user_resnet()
+    # CBAM rendered with data_format: channels_first by the test into the folder.
+    spec = importlib.util.spec_from_file_location(
+        "cbam_channels_first", os.path.join(folder, "cbam_channels_first.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     chain = keras.Sequential([keras.layers.Dense(3)])
     inputs = keras.Input((8, 8, 4))
     no_add = keras.Model(
@@ -326,6 +332,7 @@ def errors():
         "needs arguments": lambda: insert_blocks(model, keras.layers.Dense),
         "not a layer": lambda: insert_blocks(model, lambda: 3),
         "dense output": lambda: insert_blocks(model, CBAM, at="after:classes"),
+        "layout": lambda: insert_blocks(model, module.CBAMFirst),
     }
     results = {}
     for label, attempt in attempts.items():
@@ -377,7 +384,7 @@ def run(folder):
         try:
             result = {
                 "case": case.__name__,
-                "result": case(folder) if case is training else case(),
+                "result": case(folder) if case in (errors, training) else case(),
             }
         except Exception:  # report, keep going: the test shows every failure
             result = {"case": case.__name__, "crash": traceback.format_exc()[-3000:]}

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from cbamgen.loader import load_spec
+from cbamgen.render import render_source
+
 from .needs import TF25
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,18 +60,31 @@ class Background:
             self.process.communicate()
 
 
+def prepared(tmp_path_factory, name: str, target: str) -> Path:
+    """A folder for a stack's runner, holding CBAM rendered channels first: a block
+    whose layout is not the model's (the "layout" error case)."""
+    folder = tmp_path_factory.mktemp(name)
+    spec = load_spec(ROOT / "specs" / "cbam.yaml").model_copy(
+        # Its own name: TensorFlow 2.5 refuses a second registration of one name.
+        update={"name": "CBAMFirst", "data_format": "channels_first", "target": target}
+    )
+    source = render_source(spec, "cbam_channels_first.yaml")
+    (folder / "cbam_channels_first.py").write_text(source, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def background(tmp_path_factory):
     """The Keras 2 stacks this machine has, started at once."""
     runs = {}
     if TF25.exists():
         runs["tensorflow_2_5"] = Background(
-            str(TF25), tmp_path_factory.mktemp("tensorflow_2_5"), {}
+            str(TF25), prepared(tmp_path_factory, "tensorflow_2_5", "tf_keras"), {}
         )
     if importlib.util.find_spec("tf_keras") is not None:
         runs["tf_keras_2_21"] = Background(
             sys.executable,
-            tmp_path_factory.mktemp("tf_keras_2_21"),
+            prepared(tmp_path_factory, "tf_keras_2_21", "tf_keras"),
             {"TF_USE_LEGACY_KERAS": "1"},
         )
     yield runs
@@ -89,7 +105,7 @@ def stack(request, tmp_path_factory, background):
     if name == "keras3":
         from . import insert_runner
 
-        folder = tmp_path_factory.mktemp(name)
+        folder = prepared(tmp_path_factory, name, "keras3")
         # As the other stacks report them: through JSON.
         results = json.loads(json.dumps(list(insert_runner.run(str(folder)))))
     else:
@@ -237,6 +253,12 @@ ERRORS = {
         "CBAM cannot go after classes",
         "(None, 3)",
         "(batch, height, width, channels)",
+    ],
+    "layout": [
+        "CBAMFirst on the residual branch of unit1 is laid out channels_first",
+        "read 16 channels from axis 1 of (None, 16, 16, 8)",
+        "feature maps are channels_last",
+        "render its spec with data_format: channels_last",
     ],
 }
 
