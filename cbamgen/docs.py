@@ -219,9 +219,13 @@ def layer_docstring(plan: Plan) -> str:
 def _scores(plan: Plan) -> list[tuple[str, str]]:
     """The attention scores call() returns: (name, shape)."""
     if plan.on_logits:
-        return [("attention", FULL)]
+        return [("attention", plan.layout)]
     shapes = {k: BRANCHES[k].score_of(b) for k, b in plan.spec.branches().items()}
-    return [(kind, shape) for kind, shape in shapes.items() if shape]
+    return [
+        (kind, plan.layout if shape == FULL else shape)
+        for kind, shape in shapes.items()
+        if shape
+    ]
 
 
 @dataclass(frozen=True)

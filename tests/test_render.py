@@ -253,3 +253,21 @@ def test_the_docstring_formula_shows_what_the_channel_branch_adds(fusion, apply)
         ("max", "multiply_add"): "y = max(x * a + t, x * s)",
     }[fusion, apply]
     assert formula.startswith(expected), formula
+
+
+@pytest.mark.parametrize(
+    "layout, shape",
+    [
+        ("channels_last", "(batch, height, width, channels)"),
+        ("channels_first", "(batch, channels, height, width)"),
+    ],
+)
+def test_a_gate_as_large_as_the_input_is_documented_in_the_inputs_layout(layout, shape):
+    spec = spec_from_yaml(
+        f"cbamgen: 1\nname: Block\ndata_format: {layout}\nenergy: {{}}\n"
+    )
+    docstring = " ".join(render_source(spec, "b.yaml").split())
+    assert (
+        f'return_attention_scores: also return the gates: (outputs, {{"energy": {shape}}})'
+        in docstring
+    )

@@ -245,8 +245,9 @@ def _region_words(pool: Pool) -> str:
 
 # ---------------------------------------------------------------------- branches
 
-#: The shape of a gate as large as the input.
-FULL = "(batch, height, width, channels) in the input's layout"
+#: The shape of a gate as large as the input: the docstrings print the input's
+#: layout in its place.
+FULL = "the input's shape"
 
 
 class Branch(Part):
