@@ -1,6 +1,7 @@
 """``cbamgen bench``: what a block costs, before training with it.
 
-Per spec: the parameters, the hidden width of its channel MLP at the bench's shape,
+Per spec: the parameters, the hidden width of its channel MLP (or coordinate
+bottleneck) at the bench's shape,
 and the milliseconds of a forward pass (inference) and of a forward and backward pass
 (training mode), each also as a ratio to a 3x3 convolution with as many filters as
 channels and to the bundled CBAM (specs/cbam.yaml), all timed side by side in one
@@ -38,7 +39,7 @@ NARROW = 4
 class Row:
     block: str
     params: int
-    hidden: int | None  # the channel MLP's hidden width at the bench's shape
+    hidden: int | None  # the MLP's (or bottleneck's) hidden width at the bench's shape
     forward_ms: float
     train_ms: float
     forward_per_conv3x3: float
@@ -185,7 +186,7 @@ def table(rows: list[Row], shape, xla: bool, repeats: int = DEFAULT_REPEATS) -> 
 def warnings(rows: list[Row], shape) -> list[str]:
     """Narrow hidden layers, and timings too spread to trust."""
     found = [
-        f"{r.block}: {r.hidden} hidden unit(s) at {shape[-1]} channels: a channel MLP "
+        f"{r.block}: {r.hidden} hidden unit(s) at {shape[-1]} channels: a bottleneck "
         f"this narrow can lose every unit in training (all ReLUs dead) and leave a "
         f"gate that ignores the image; lower `reduction`, or set `min_hidden: "
         f"{NARROW}` or more"

@@ -23,7 +23,8 @@ def branch_keys(kind: str) -> list[tuple[str, str, str, str]]:
     rows = []
     for name, field in model.model_fields.items():
         if name == "pools":
-            allowed = "list of pools"
+            most = schema["properties"][name].get("maxItems")
+            allowed = "list of one pool" if most == 1 else "list of pools"
             default = "[" + ", ".join(p["type"] for p in field.default_factory()) + "]"
         else:
             allowed = _bounds(schema["properties"][name])

@@ -120,7 +120,8 @@ def _top_level(spec: Spec, raw: dict) -> Iterator[Problem]:
         if BRANCHES[kind].whole and others:
             yield Problem(
                 (kind,),
-                f"a {kind} branch is a block of its own; remove "
+                f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} branch is a block of "
+                "its own; remove "
                 f"{one_or_list([repr(o) for o in others])} or '{kind}'",
                 True,
             )

@@ -56,11 +56,22 @@ def names(name: str) -> tuple[str, str]:
 
 def _scalar(value: Any) -> str:
     return (
-        yaml.safe_dump(value, default_flow_style=True, width=1000)
+        yaml.safe_dump(value, default_flow_style=True, width=1000, sort_keys=False)
         .strip()
         .removesuffix("\n...")
         .strip()
     )
+
+
+def _shown_path(path: Path | None) -> str:
+    """``path`` relative to the working folder when it is inside it, as written
+    otherwise: the description should not carry a machine's absolute paths."""
+    if path is None:
+        return ""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
 
 
 def _pools(pools: list) -> str:
@@ -112,7 +123,7 @@ def starter(
     update: dict[str, Any] = {"name": name}
     if like is not None:
         update["description"] = (
-            f"Started from {Path(like_path or '').as_posix()}: say what this block "
+            f"Started from {_shown_path(like_path)}: say what this block "
             "changes, and why."
         )
     spec = base.model_copy(update=update)

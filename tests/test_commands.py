@@ -145,6 +145,18 @@ def test_new_like_reproduces_the_other_spec(project, stem):
     assert copy.description.startswith(f"Started from specs/{stem}.yaml: say what")
 
 
+def test_new_like_writes_pools_type_first_and_no_absolute_path(project):
+    (project / "specs" / "mixed.yaml").write_text(
+        "cbamgen: 1\nname: Mixed\n"
+        "channel: {pools: [{type: mixed, alpha: 0.3, trainable: true}]}\n"
+    )
+    like = str((project / "specs" / "mixed.yaml").resolve())
+    assert main(["new", "copy", "--like", like]) == 0
+    text = (project / "specs" / "copy.yaml").read_text()
+    assert "pools: [{type: mixed, alpha: 0.3, trainable: true}]" in text
+    assert "Started from specs/mixed.yaml: say what" in text
+
+
 def test_new_writes_the_schema_its_first_line_points_to(project, capsys):
     assert main(["new", "my_block"]) == 0
     text = (project / "specs" / "my_block.yaml").read_text()
@@ -304,7 +316,7 @@ def test_bench_reports_spread_and_flags_noisy_rounds_and_narrow_layers():
     noisy = Row("b", 10, 2, 1.0, 2.0, 1, 1, 1, 1, 0.05, 0.5)
     found = warnings([steady, noisy], (16, 32, 32, 32))
     assert found == [
-        "b: 2 hidden unit(s) at 32 channels: a channel MLP this narrow can lose every "
+        "b: 2 hidden unit(s) at 32 channels: a bottleneck this narrow can lose every "
         "unit in training (all ReLUs dead) and leave a gate that ignores the image; "
         "lower `reduction`, or set `min_hidden: 4` or more",
         "timings of b varied by more than 20% between rounds (a busy machine?): the "

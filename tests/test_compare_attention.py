@@ -169,3 +169,20 @@ def test_gates_as_large_as_the_input_are_drawn_as_their_channel_mean():
         0, {"channel": np.ones((2, 3)), "spatial": np.ones((2, 4, 5))}, np.asarray
     )
     assert set(both) == {"block0_channel", "block0_spatial"}
+
+
+@pytest.mark.parametrize(
+    "stem, cls, hidden",
+    [("cbam", "CBAM", 2), ("timm_scoord", "TimmSimpleCoord", 8), ("eca", "ECA", None)],
+)
+def test_the_hidden_width_is_found_in_channel_mlps_and_coordinate_bottlenecks(
+    stem, cls, hidden
+):
+    """What bench and the reports use to flag narrow bottlenecks (32 channels)."""
+    from cbamgen.compare.gates import hidden_width
+    from cbamgen.source_module import import_source
+
+    source = (Path("generated") / f"{stem}.py").read_text(encoding="utf-8")
+    layer = getattr(import_source(source), cls)()
+    layer.build((None, 8, 8, 32))
+    assert hidden_width(layer) == hidden

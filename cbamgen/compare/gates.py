@@ -16,10 +16,13 @@ THRESHOLD = 1e-3
 
 
 def hidden_width(layer) -> int | None:
-    """The hidden units of a layer's channel MLP (its ``channel_hidden`` weights), or
-    None when it has no such MLP."""
+    """The hidden units of a layer's channel MLP or coordinate bottleneck (its
+    ``channel_hidden`` or ``coordinate_hidden`` weights), or None when it has
+    neither."""
     for variable in layer.weights:
-        if variable.path.endswith("channel_hidden/kernel"):
+        if variable.path.endswith(
+            ("channel_hidden/kernel", "coordinate_hidden/kernel")
+        ):
             return int(variable.shape[-1])
     return None
 
