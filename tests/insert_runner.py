@@ -304,6 +304,12 @@ def errors(folder):
     no_add = keras.Model(
         inputs, keras.layers.Conv2D(4, 3, padding="same", name="only_conv")(inputs)
     )
+    # A channels-first model whatever Keras's image_data_format says: its layers say.
+    image = keras.Input((8, 16, 16))
+    first = keras.Model(
+        image,
+        keras.layers.Conv2D(8, 3, data_format="channels_first", name="cf_conv")(image),
+    )
     subclassed = Subclassed()
     subclassed(np.zeros((1, 8, 8, 3), "float32"))
     attempts = {
@@ -333,6 +339,10 @@ def errors(folder):
         "not a layer": lambda: insert_blocks(model, lambda: 3),
         "dense output": lambda: insert_blocks(model, CBAM, at="after:classes"),
         "layout": lambda: insert_blocks(model, module.CBAMFirst),
+        "layout of the model": lambda: insert_blocks(first, CBAM, at="after:cf_conv"),
+        "layout accepted": lambda: insert_blocks(
+            first, module.CBAMFirst, at="after:cf_conv"
+        ),
     }
     results = {}
     for label, attempt in attempts.items():

@@ -257,10 +257,21 @@ ERRORS = {
     "layout": [
         "CBAMFirst on the residual branch of unit1 is laid out channels_first",
         "read 16 channels from axis 1 of (None, 16, 16, 8)",
-        "feature maps are channels_last",
+        "feature maps are channels_last;",
         "render its spec with data_format: channels_last",
     ],
+    "layout of the model": [
+        "CBAM after cf_conv is laid out channels_last",
+        "read 14 channels from axis -1 of (None, 8, 14, 14)",
+        "feature maps are channels_first;",
+    ],
 }
+
+
+def test_a_block_in_the_models_own_layout_is_accepted(stack):
+    """The model's layout comes from its layers' data_format, not only from Keras's
+    global setting: a channels-first block goes into a channels-first model."""
+    assert stack[1]["errors"]["layout accepted"] == {"raised": None}
 
 
 @pytest.mark.parametrize("case", sorted(ERRORS))
