@@ -150,7 +150,7 @@ def module_docstring(plan: Plan) -> str:
         output = FUSIONS[plan.fusion].describe(
             channel.applied(spec.channel, "x"),
             channel.applied(spec.channel, "x * s"),
-            {"add": "t", "multiply_add": "a and t"}.get(spec.channel.apply, "a"),
+            channel.computes(spec.channel),
         )
     if plan.gamma.learnable:
         formulas += [("block", output), ("output", plan.gamma.formula)]

@@ -555,6 +555,10 @@ class Channel(Branch):
             "multiply_add": f"{x} * a + t",
         }.get(branch.apply, f"{x} * a")
 
+    def computes(self, branch):
+        """The symbols of what the branch computes from its input: a gate, a term."""
+        return {"add": "t", "multiply_add": "a and t"}.get(branch.apply, "a")
+
     def weights(self, branch, ctx):
         inputs = len(branch.pools) if branch.combine == "concat" else 1
         part = self.excitations[branch.excite]

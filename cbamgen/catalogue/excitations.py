@@ -613,6 +613,26 @@ SPATIAL_EXCITATIONS = registry(Conv(), Bottleneck())
 
 class CoordinateExcitation(Excitation):
     branch: ClassVar[str] = "coordinate"
+    #: The norms it takes besides none; the other coordinate excitations' are errors.
+    norms: ClassVar[tuple[str, ...]]
+
+    def inactive(self, branch, name):
+        if branch.norm == "none" or branch.norm in self.norms:
+            yield from norm_rules(branch, name, self.norms)
+
+    def rules(self, branch, name):
+        if branch.norm == "none" or branch.norm in self.norms:
+            return
+        other = next(
+            e.name for e in COORDINATE_EXCITATIONS.values() if branch.norm in e.norms
+        )
+        yield Problem(
+            (name, "norm"),
+            f"norm: {branch.norm} is for excite: {other}; {self.name} takes "
+            f"{one_or_list(('none', *self.norms))}",
+            True,
+            reads=((name, "excite"),),
+        )
 
 
 COORDINATE_NORM = Key(
@@ -658,20 +678,11 @@ class Shared(CoordinateExcitation):
         **_coordinate_norm_keys(),
     }
 
+    norms = ("batch", "layer")
+
     def inactive(self, branch, name):
         yield from WidthRule.rules(branch, name, (name, "excite"))
-        if branch.norm != "group":
-            yield from norm_rules(branch, name, ("batch", "layer"))
-
-    def rules(self, branch, name):
-        if branch.norm == "group":
-            yield Problem(
-                (name, "norm"),
-                "norm: group is for excite: depthwise; shared takes none, batch or "
-                "layer",
-                True,
-                reads=((name, "excite"),),
-            )
+        yield from super().inactive(branch, name)
 
     def plan(self, branch, ctx, prefix, inputs):
         ctx.calls.add("_shape")  # the strips' length, to split them
@@ -723,19 +734,7 @@ class Depthwise(CoordinateExcitation):
         **_coordinate_norm_keys(),
     }
 
-    def inactive(self, branch, name):
-        if branch.norm != "layer":
-            yield from norm_rules(branch, name, ("batch", "group"))
-
-    def rules(self, branch, name):
-        if branch.norm == "layer":
-            yield Problem(
-                (name, "norm"),
-                "norm: layer is for excite: shared; depthwise takes none, batch or "
-                "group",
-                True,
-                reads=((name, "excite"),),
-            )
+    norms = ("batch", "group")
 
     def plan(self, branch, ctx, prefix, inputs):
         if branch.norm == "group":
